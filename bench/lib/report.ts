@@ -1,0 +1,331 @@
+/** Statistics, pass/fail checks and the Markdown report. */
+import type { LoadSample } from './measure.js';
+import type { Scenario, Target } from './scenarios.js';
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] as number;
+}
+
+export function median(xs: number[]): number {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const m = v.length >> 1;
+  return v.length % 2 ? (v[m] as number) : ((v[m - 1] as number) + (v[m] as number)) / 2;
+}
+
+export interface SeqStats {
+  n: number;
+  failures: number;
+  p50: number;
+  p99: number;
+  ttfbP50: number;
+  ttfbP99: number;
+  ttftP50: number;
+  ttftP99: number;
+}
+
+export function seqStats(total: number[], ttfb: number[], ttft: number[], failures: number): SeqStats {
+  const s = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
+  const t = s(total);
+  const b = s(ttfb);
+  const f = s(ttft);
+  return {
+    n: t.length,
+    failures,
+    p50: percentile(t, 50),
+    p99: percentile(t, 99),
+    ttfbP50: percentile(b, 50),
+    ttfbP99: percentile(b, 99),
+    ttftP50: percentile(f, 50),
+    ttftP99: percentile(f, 99),
+  };
+}
+
+/** Per-field median over rounds (peak RSS: the max, and counts: the sum). */
+export function medianLoad(rounds: LoadSample[]): LoadSample {
+  const m = (f: keyof LoadSample): number => median(rounds.map((r) => r[f]));
+  const sum = (f: keyof LoadSample): number => rounds.reduce((a, r) => a + r[f], 0);
+  return {
+    rps: m('rps'),
+    p50: m('p50'),
+    p99: m('p99'),
+    requests: sum('requests'),
+    non2xx: sum('non2xx'),
+    errors: sum('errors'),
+    cpuUsPerReq: m('cpuUsPerReq'),
+    stubCpuUsPerReq: m('stubCpuUsPerReq'),
+    peakRssMb: rounds.some((r) => Number.isFinite(r.peakRssMb)) ? Math.max(...rounds.map((r) => r.peakRssMb).filter(Number.isFinite)) : NaN,
+    loadgenCpuPct: m('loadgenCpuPct'),
+    otherCpuPct: m('otherCpuPct'),
+  };
+}
+
+export function medianSeq(rounds: SeqStats[]): SeqStats {
+  const m = (f: keyof SeqStats): number => median(rounds.map((r) => r[f]));
+  return {
+    n: rounds.reduce((a, r) => a + r.n, 0),
+    failures: rounds.reduce((a, r) => a + r.failures, 0),
+    p50: m('p50'),
+    p99: m('p99'),
+    ttfbP50: m('ttfbP50'),
+    ttfbP99: m('ttfbP99'),
+    ttftP50: m('ttftP50'),
+    ttftP99: m('ttftP99'),
+  };
+}
+
+export interface LoadRow {
+  scenario: Scenario;
+  rounds: LoadSample[];
+  med?: LoadSample;
+}
+export interface SeqRow {
+  scenario: Scenario;
+  rounds: SeqStats[];
+  med?: SeqStats;
+  firstFailure?: string;
+}
+export interface Check {
+  name: string;
+  value: string;
+  threshold: string;
+  pass: boolean | undefined;
+  note?: string;
+}
+export interface MemRow {
+  target: string;
+  idleRssMb: number;
+  peakUnderLoadMb: number;
+}
+
+export interface BenchReport {
+  meta: Record<string, unknown>;
+  targets: Target[];
+  load: LoadRow[];
+  seq: SeqRow[];
+  memory: MemRow[];
+  checks: Check[];
+}
+
+const f = (x: number | undefined, digits = 2): string => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
+const ratio = (a: number | undefined, b: number | undefined): number => (a !== undefined && b !== undefined && b !== 0 ? a / b : NaN);
+const firstLine = (s: string | undefined): string => (s ?? '').split('\n')[0]?.slice(0, 160) ?? '';
+
+function findLoad(rep: BenchReport, key: string, target: string): LoadRow | undefined {
+  return rep.load.find((r) => r.scenario.key === key && r.scenario.target === target);
+}
+function findSeq(rep: BenchReport, key: string, target: string): SeqRow | undefined {
+  return rep.seq.find((r) => r.scenario.key === key && r.scenario.target === target);
+}
+
+/** The issue's targets, for every ASC-kind target against the floor (and direct-to-stub). */
+export function computeChecks(rep: BenchReport): Check[] {
+  const checks: Check[] = [];
+  const ascs = rep.targets.filter((t) => t.kind === 'asc');
+  for (const asc of ascs) {
+    const na = asc.available ? undefined : `${asc.label} not available: ${firstLine(asc.note)}`;
+    const who = ascs.length > 1 ? `${asc.id} ` : '';
+    for (const row of rep.load.filter((r) => r.scenario.section === 'a' && r.scenario.target === asc.id)) {
+      const floor = findLoad(rep, row.scenario.key, 'floor');
+      const rr = ratio(row.med?.rps, floor?.med?.rps);
+      const cr = ratio(row.med?.cpuUsPerReq, floor?.med?.cpuUsPerReq);
+      const why = na ?? row.scenario.note;
+      checks.push({
+        name: `${who}req/s vs floor, ${row.scenario.key}`,
+        value: Number.isFinite(rr) ? `${f(rr)}× (${f(row.med?.rps, 0)} vs ${f(floor?.med?.rps, 0)})` : 'n/a',
+        threshold: '≥ 0.85×',
+        pass: Number.isFinite(rr) ? rr >= 0.85 : undefined,
+        ...(why && !Number.isFinite(rr) ? { note: why } : {}),
+      });
+      checks.push({
+        name: `${who}CPU/request vs floor, ${row.scenario.key}`,
+        value: Number.isFinite(cr) ? `${f(cr)}× (${f(row.med?.cpuUsPerReq, 0)} vs ${f(floor?.med?.cpuUsPerReq, 0)} µs)` : 'n/a',
+        threshold: '≤ 1.25×',
+        pass: Number.isFinite(cr) ? cr <= 1.25 : undefined,
+        ...(why && !Number.isFinite(cr) ? { note: why } : {}),
+      });
+    }
+    const json = findSeq(rep, 'openai json', asc.id);
+    const jsonDirect = findSeq(rep, 'openai json', 'direct');
+    const addedJson = (json?.med?.p50 ?? NaN) - (jsonDirect?.med?.p50 ?? NaN);
+    checks.push({
+      name: `${who}unloaded added latency p50 (JSON)`,
+      value: Number.isFinite(addedJson) ? `${f(addedJson, 3)} ms` : 'n/a',
+      threshold: '≤ 1 ms',
+      pass: Number.isFinite(addedJson) ? addedJson <= 1 : undefined,
+      ...(Number.isFinite(addedJson) ? {} : { note: na ?? json?.firstFailure ?? json?.scenario.note ?? 'no data' }),
+    });
+    const st = findSeq(rep, 'openai stream', asc.id);
+    const stDirect = findSeq(rep, 'openai stream', 'direct');
+    const addedTtfb = (st?.med?.ttfbP50 ?? NaN) - (stDirect?.med?.ttfbP50 ?? NaN);
+    checks.push({
+      name: `${who}unloaded added TTFB p50 (stream)`,
+      value: Number.isFinite(addedTtfb) ? `${f(addedTtfb, 3)} ms` : 'n/a',
+      threshold: '≤ 1.5 ms',
+      pass: Number.isFinite(addedTtfb) ? addedTtfb <= 1.5 : undefined,
+      ...(Number.isFinite(addedTtfb) ? {} : { note: na ?? st?.firstFailure ?? st?.scenario.note ?? 'no data' }),
+    });
+    const mem = rep.memory.find((m) => m.target === asc.id);
+    checks.push({
+      name: `${who}idle RSS`,
+      value: mem && Number.isFinite(mem.idleRssMb) ? `${f(mem.idleRssMb, 1)} MB` : 'n/a',
+      threshold: '≤ 80 MB',
+      pass: mem && Number.isFinite(mem.idleRssMb) ? mem.idleRssMb <= 80 : undefined,
+      ...(mem && Number.isFinite(mem.idleRssMb) ? {} : { note: na ?? 'no data' }),
+    });
+    checks.push({
+      name: `${who}peak RSS under load`,
+      value: mem && Number.isFinite(mem.peakUnderLoadMb) ? `${f(mem.peakUnderLoadMb, 1)} MB` : 'n/a',
+      threshold: '≤ 200 MB',
+      pass: mem && Number.isFinite(mem.peakUnderLoadMb) ? mem.peakUnderLoadMb <= 200 : undefined,
+      ...(mem && Number.isFinite(mem.peakUnderLoadMb) ? {} : { note: na ?? 'no data' }),
+    });
+  }
+  return checks;
+}
+
+function table(head: string[], rows: string[][]): string {
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((h, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
+  for (const r of rows) lines.push(`| ${r.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+function label(rep: BenchReport, id: string): string {
+  return rep.targets.find((t) => t.id === id)?.label ?? id;
+}
+
+export function renderMarkdown(rep: BenchReport): string {
+  const out: string[] = [];
+  const m = rep.meta;
+  out.push(`# ASC gateway benchmark (${String(m.date)})`);
+  out.push('');
+  out.push(
+    `${String(m.cpus)} × ${String(m.cpuModel)}, Node ${String(m.node)}; ${String(m.rounds)} round(s), load ${String(m.durationS)} s × ${String(m.connections)} connections, ` +
+      `${String(m.seqCount)} sequential requests; medians over rounds (peak RSS: max). ASC: ${String(m.ascCommand)}. Wall time ${String(m.wallS)} s.`,
+  );
+  out.push('');
+  out.push('Shared 2-core style machine: read the ratios within this run, not the absolute numbers.');
+  for (const t of rep.targets) if (!t.available) out.push(`\n> **${t.label}: not available** — ${firstLine(t.note)}`);
+  out.push('');
+
+  out.push('## Targets');
+  out.push('');
+  out.push(
+    table(
+      ['check', 'value', 'target', 'result'],
+      rep.checks.map((c) => [c.name, c.value, c.threshold, c.pass === undefined ? `n/a${c.note ? ` (${firstLine(c.note)})` : ''}` : c.pass ? 'PASS' : 'FAIL']),
+    ),
+  );
+  out.push('');
+
+  out.push('## (a) Under load (autocannon)');
+  out.push('');
+  const aRows: string[][] = [];
+  const aKeys = [...new Set(rep.load.filter((r) => r.scenario.section === 'a').map((r) => r.scenario.key))];
+  for (const key of aKeys) {
+    const rows = rep.load.filter((r) => r.scenario.key === key && r.scenario.section === 'a');
+    const floor = rows.find((r) => r.scenario.target === 'floor');
+    for (const r of rows) {
+      const md = r.med;
+      const vs =
+        r.scenario.target !== 'floor' && md && floor?.med
+          ? `${f(ratio(md.rps, floor.med.rps))}× / ${f(ratio(md.cpuUsPerReq, floor.med.cpuUsPerReq))}×`
+          : '';
+      aRows.push(
+        md
+          ? [key, label(rep, r.scenario.target), f(md.rps, 0), f(md.p50, 0), f(md.p99, 0), f(md.cpuUsPerReq, 0), vs, f(md.peakRssMb, 1), f(md.stubCpuUsPerReq, 0), f(md.loadgenCpuPct, 0), f(md.otherCpuPct, 0), `${md.non2xx}/${md.errors}`]
+          : [key, label(rep, r.scenario.target), `n/a: ${firstLine(r.scenario.note)}`, '', '', '', '', '', '', '', '', ''],
+      );
+    }
+  }
+  out.push(
+    table(
+      ['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'vs floor req/s / CPU', 'peak RSS MB', 'stub µs/req', 'loadgen CPU %', 'other CPU %', 'non-2xx/err'],
+      aRows,
+    ),
+  );
+  out.push('');
+
+  out.push('## (b) Unloaded (sequential, one keep-alive connection, interleaved)');
+  out.push('');
+  const bRows: string[][] = [];
+  const bKeys = [...new Set(rep.seq.filter((r) => r.scenario.section === 'b').map((r) => r.scenario.key))];
+  for (const key of bKeys) {
+    const rows = rep.seq.filter((r) => r.scenario.key === key && r.scenario.section === 'b');
+    const direct = rows.find((r) => r.scenario.target === 'direct')?.med;
+    for (const r of rows) {
+      const md = r.med;
+      const isDirect = r.scenario.target === 'direct';
+      const add = (a: number | undefined, b: number | undefined): string => (isDirect ? '' : f((a ?? NaN) - (b ?? NaN), 3));
+      bRows.push(
+        md && md.n > 0
+          ? [
+              key,
+              label(rep, r.scenario.target),
+              f(md.p50, 3),
+              f(md.p99, 3),
+              add(md.p50, direct?.p50),
+              add(md.p99, direct?.p99),
+              r.scenario.stream ? f(md.ttfbP50, 3) : '',
+              r.scenario.stream ? add(md.ttfbP50, direct?.ttfbP50) : '',
+              r.scenario.stream ? f(md.ttftP50, 3) : '',
+              String(md.failures),
+            ]
+          : [key, label(rep, r.scenario.target), `n/a: ${firstLine(r.firstFailure ?? r.scenario.note)}`, '', '', '', '', '', '', md ? String(md.failures) : ''],
+      );
+    }
+  }
+  out.push(table(['scenario', 'target', 'p50 ms', 'p99 ms', 'added p50', 'added p99', 'TTFB p50', 'added TTFB p50', 'TTFT p50', 'failures'], bRows));
+  out.push('');
+
+  const ascs = rep.targets.filter((t) => t.kind === 'asc');
+  if (ascs.length > 0) {
+    out.push('## (c) Translated vs passthrough (streaming)');
+    out.push('');
+    const cRows: string[][] = [];
+    for (const asc of ascs) {
+      const lines: Array<[string, string, string, string, string]> = [
+        // [label, seq key, load key, passthrough seq key, passthrough load key]
+        ['OpenAI client → OpenAI upstream (passthrough)', 'openai stream', 'openai stream 0ms', '', ''],
+        ['OpenAI client → Anthropic upstream', 'openai→anthropic stream', 'openai→anthropic stream 0ms', 'openai stream', 'openai stream 0ms'],
+        ['Anthropic client → Anthropic upstream (passthrough)', 'anthropic stream', 'anthropic stream 0ms', '', ''],
+        ['Anthropic client → OpenAI upstream', 'anthropic→openai stream', 'anthropic→openai stream 0ms', 'anthropic stream', 'anthropic stream 0ms'],
+      ];
+      for (const [name, sk, lk, psk, plk] of lines) {
+        const s = findSeq(rep, sk, asc.id);
+        const l = findLoad(rep, lk, asc.id);
+        const ps = psk ? findSeq(rep, psk, asc.id) : undefined;
+        const pl = plk ? findLoad(rep, plk, asc.id) : undefined;
+        const unavailable = (!s?.med || s.med.n === 0) && !l?.med;
+        if (unavailable) {
+          cRows.push([`${ascs.length > 1 ? `${asc.id}: ` : ''}${name}`, firstLine(s?.scenario.note ?? l?.scenario.note ?? s?.firstFailure ?? 'not measured'), '', '', '', '', '']);
+          continue;
+        }
+        cRows.push([
+          `${ascs.length > 1 ? `${asc.id}: ` : ''}${name}`,
+          f(s?.med?.ttftP50, 3),
+          ps ? f((s?.med?.ttftP50 ?? NaN) - (ps.med?.ttftP50 ?? NaN), 3) : '',
+          f(l?.med?.rps, 0),
+          pl ? `${f(ratio(l?.med?.rps, pl.med?.rps))}×` : '',
+          f(l?.med?.cpuUsPerReq, 0),
+          pl ? `${f(ratio(l?.med?.cpuUsPerReq, pl.med?.cpuUsPerReq))}×` : '',
+        ]);
+      }
+    }
+    out.push(table(['path', 'TTFT p50 ms (unloaded)', 'added TTFT vs passthrough', 'req/s (load, 0 ms)', 'req/s vs passthrough', 'CPU µs/req', 'CPU vs passthrough'], cRows));
+    out.push('');
+  }
+
+  out.push('## Memory');
+  out.push('');
+  out.push(table(['target', 'idle RSS MB (after startup + preflight)', 'peak RSS under load MB'], rep.memory.map((r) => [label(rep, r.target), f(r.idleRssMb, 1), f(r.peakUnderLoadMb, 1)])));
+  out.push('');
+  out.push(
+    'Notes: CPU µs/req = (utime+stime of the target process over the run, /proc/<pid>/stat) ÷ completed requests. ' +
+      'Added latency/TTFB = target minus direct-to-stub, same connection type, interleaved. TTFT = first content delta. ' +
+      'Under-load latencies come from autocannon (1 ms resolution). "stub µs/req" and "loadgen CPU %" show whether the stub or the load generator was the bottleneck; "other CPU %" is machine-wide busy CPU (/proc/stat, 100 % = one core) not spent in the target, the stub or the load generator — other work on the box; rows with a high value are noisy.',
+  );
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,159 @@
+/**
+ * What is measured: targets (where requests go) and scenarios (what is sent). A scenario is plain
+ * data {name, target, path, body, headers, ...}; the runner (run.ts) executes every scenario of a
+ * group against each of its targets in rotated order and compares targets by `key`.
+ *
+ * Adding a section later (e.g. (d) full policy pipeline vs empty profile) = add a target (another
+ * ASC child started with a different --policy file, kind 'asc') and/or push scenarios here.
+ */
+
+export type ApiFormat = 'openai' | 'anthropic';
+
+export interface Target {
+  /** 'direct' (the stub itself), 'floor', 'asc', later e.g. 'asc-policy'. */
+  id: string;
+  label: string;
+  kind: 'stub' | 'floor' | 'asc';
+  /** http://127.0.0.1:PORT */
+  origin: string;
+  /** The process whose CPU and memory are measured (undefined for 'direct'). */
+  pid?: number;
+  /** Where each client API lives on this target (the floor has no routing: it uses the stub's paths). */
+  routes: { openaiChat: string; anthropicMessages: string };
+  /** Can route a request of one API format to a provider of the other. */
+  translates: boolean;
+  available: boolean;
+  note?: string;
+}
+
+export type Section = 'a' | 'b' | 'c';
+export type Mode = 'load' | 'seq';
+
+export interface Scenario {
+  /** Unique, e.g. "load openai stream 20ms @ asc". */
+  name: string;
+  /** Same for every target compared with each other, e.g. "openai stream 20ms". */
+  key: string;
+  section: Section;
+  mode: Mode;
+  target: string;
+  method: 'POST';
+  path: string;
+  headers: Record<string, string>;
+  /** The body sent; chosen by the preflight among `bodies` (first one that works). */
+  body: string;
+  bodies: string[];
+  stream: boolean;
+  client: ApiFormat;
+  upstream: ApiFormat;
+  delayMs: number;
+  available: boolean;
+  note?: string;
+}
+
+export const OPENAI_MODEL = 'gpt-4.1-mini';
+export const ANTHROPIC_MODEL = 'claude-haiku-4-5';
+const MESSAGES = [{ role: 'user', content: 'hello' }];
+
+export function headersFor(client: ApiFormat, key: string): Record<string, string> {
+  return client === 'openai'
+    ? { 'content-type': 'application/json', authorization: `Bearer ${key}` }
+    : { 'content-type': 'application/json', 'x-api-key': key, 'anthropic-version': '2023-06-01' };
+}
+
+export function bodyFor(client: ApiFormat, model: string, stream: boolean): string {
+  if (client === 'openai') {
+    return JSON.stringify(
+      stream
+        ? { model, messages: MESSAGES, stream: true, stream_options: { include_usage: true } }
+        : { model, messages: MESSAGES, stream: false },
+    );
+  }
+  return JSON.stringify({ model, max_tokens: 256, messages: MESSAGES, stream });
+}
+
+/** Model names tried in order for a client→upstream pair (bare name first, then `provider/model`). */
+function modelCandidates(upstream: ApiFormat): string[] {
+  return upstream === 'openai' ? [OPENAI_MODEL, `openai/${OPENAI_MODEL}`] : [ANTHROPIC_MODEL, `anthropic/${ANTHROPIC_MODEL}`];
+}
+
+function make(
+  t: Target,
+  section: Section,
+  mode: Mode,
+  key: string,
+  client: ApiFormat,
+  upstream: ApiFormat,
+  stream: boolean,
+  delayMs: number,
+  localKey: string,
+): Scenario {
+  const bodies = (client === upstream ? [modelCandidates(upstream)[0] as string] : modelCandidates(upstream)).map((m) =>
+    bodyFor(client, m, stream),
+  );
+  return {
+    name: `${mode} ${key} @ ${t.id}`,
+    key,
+    section,
+    mode,
+    target: t.id,
+    method: 'POST',
+    path: client === 'openai' ? t.routes.openaiChat : t.routes.anthropicMessages,
+    headers: headersFor(client, localKey),
+    body: bodies[0] as string,
+    bodies,
+    stream,
+    client,
+    upstream,
+    delayMs,
+    available: t.available,
+    ...(t.available ? {} : { note: t.note ?? 'target not available' }),
+  };
+}
+
+export const fmtPair = (c: ApiFormat, u: ApiFormat): string => (c === u ? c : `${c}→${u}`);
+
+export interface BuildOpts {
+  localKey: string;
+  delays: number[];
+}
+
+/** The scenario list. Order within a key = the order targets are listed; the runner rotates it per round. */
+export function buildScenarios(targets: Target[], opts: BuildOpts): Scenario[] {
+  const out: Scenario[] = [];
+  const proxies = targets.filter((t) => t.kind !== 'stub');
+  const ascs = targets.filter((t) => t.kind === 'asc');
+  const withDirect = targets;
+
+  // (a) under load: floor vs ASC, OpenAI JSON and stream, each upstream delay.
+  for (const d of opts.delays) {
+    for (const stream of [false, true]) {
+      const key = `openai ${stream ? 'stream' : 'json'} ${d}ms`;
+      for (const t of proxies) out.push(make(t, 'a', 'load', key, 'openai', 'openai', stream, d, opts.localKey));
+    }
+  }
+  // (b) unloaded sequential: direct-to-stub vs floor vs ASC.
+  for (const [client, stream] of [
+    ['openai', false],
+    ['openai', true],
+    ['anthropic', true],
+  ] as const) {
+    const key = `${client} ${stream ? 'stream' : 'json'}`;
+    for (const t of withDirect) out.push(make(t, 'b', 'seq', key, client, client, stream, 0, opts.localKey));
+  }
+  // (c) translated vs passthrough, ASC only (the passthrough baselines are the (a)/(b) rows plus an
+  // Anthropic passthrough load row).
+  for (const t of ascs) {
+    out.push(make(t, 'c', 'load', 'anthropic stream 0ms', 'anthropic', 'anthropic', true, 0, opts.localKey));
+    for (const [client, upstream] of [
+      ['openai', 'anthropic'],
+      ['anthropic', 'openai'],
+    ] as const) {
+      const pair = fmtPair(client, upstream);
+      const tr = { ...t, available: t.available && t.translates, note: t.translates ? t.note : 'translation: not available' };
+      out.push(make(tr, 'c', 'load', `${pair} stream 0ms`, client, upstream, true, 0, opts.localKey));
+      out.push(make(tr, 'c', 'seq', `${pair} stream`, client, upstream, true, 0, opts.localKey));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,438 @@
+/**
+ * `npm run bench` — ASC vs a bare pass-through floor vs direct-to-stub, side by side in one run.
+ *
+ *   npx tsx bench/run.ts [--quick] [--rounds N] [--duration S] [--seq N] [--connections N]
+ *                        [--delays 0,20] [--asc-entry FILE] [--stand-in] [--no-asc]
+ *
+ * Children (each its own process, so /proc CPU and memory are per process): the upstream stub, the
+ * floor proxy and the ASC gateway. Output: Markdown on stdout (progress on stderr), plus
+ * bench/results/latest.md and bench/results/latest.json.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { request } from 'undici';
+import { checkReply, describeError, runLoad, runSequential, send, type LoadSample } from './lib/measure.js';
+import { killAllNow, memMb, sleep, spawnServer, stopAll, type Child } from './lib/procs.js';
+import { computeChecks, medianLoad, medianSeq, renderMarkdown, seqStats, type BenchReport, type LoadRow, type MemRow, type SeqRow } from './lib/report.js';
+import { compile } from './lib/build.js';
+import { buildScenarios, type Scenario, type Target } from './lib/scenarios.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..');
+
+const USAGE = `Usage: npx tsx bench/run.ts [options]
+  --quick            smoke run: 3 s loads, 100 sequential requests, 1 round
+  --rounds N         rounds (default 3; quick 1)
+  --duration S       seconds per load run (default 10; quick 3)
+  --seq N            sequential requests per target per round (default 500; quick 100)
+  --connections N    autocannon connections (default 50)
+  --delays LIST      upstream delays in ms for the load runs (default 0,20)
+  --asc-entry FILE   ASC CLI entry (default: out/cli/asc.mjs if built, else src/cli/main.ts via tsx)
+  --stand-in         use a second floor proxy in place of ASC (to validate the harness)
+  --no-asc           skip ASC entirely
+  --out DIR          where latest.md / latest.json go (default bench/results)`;
+
+const log = (s: string): void => {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+};
+
+function intArg(v: string | undefined, name: string, def: number, min: number, max: number): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer in [${min}, ${max}], got "${v}"`);
+  return n;
+}
+
+function parseFlags() {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean' },
+      rounds: { type: 'string' },
+      duration: { type: 'string' },
+      seq: { type: 'string' },
+      connections: { type: 'string' },
+      delays: { type: 'string' },
+      'asc-entry': { type: 'string' },
+      'stand-in': { type: 'boolean' },
+      'no-asc': { type: 'boolean' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const quick = values.quick === true;
+  const delays = (values.delays ?? '0,20').split(',').map((d) => intArg(d.trim(), 'delays', 0, 0, 5000));
+  return {
+    quick,
+    rounds: intArg(values.rounds, 'rounds', quick ? 1 : 3, 1, 20),
+    durationS: intArg(values.duration, 'duration', quick ? 3 : 10, 1, 120),
+    seqCount: intArg(values.seq, 'seq', quick ? 100 : 500, 10, 10_000),
+    connections: intArg(values.connections, 'connections', 50, 1, 1000),
+    delays,
+    warmupS: 1,
+    ascEntry: values['asc-entry'],
+    standIn: values['stand-in'] === true,
+    noAsc: values['no-asc'] === true,
+    outDir: path.resolve(values.out ?? path.join(HERE, 'results')),
+  };
+}
+type Flags = ReturnType<typeof parseFlags>;
+
+const TSX = ['--import', 'tsx'];
+
+/** `node file.mjs` when the esbuild output exists, else `node --import tsx file.ts`. */
+function nodeArgs(compiled: string | undefined, source: string): string[] {
+  return compiled ? [compiled] : [...TSX, source];
+}
+
+const built: { stub?: string; floor?: string } = {};
+
+async function startStub(): Promise<{ child: Child; origin: string }> {
+  const { child, match } = await spawnServer({
+    name: 'upstream stub',
+    command: process.execPath,
+    args: nodeArgs(built.stub, path.join(HERE, 'upstream-stub.ts')),
+    cwd: ROOT,
+    env: { ...process.env, STUB_DELAY_MS: '0' },
+    ready: /^STUB_PORT=(\d+)$/,
+    timeoutMs: 20_000,
+  });
+  return { child, origin: `http://127.0.0.1:${match}` };
+}
+
+async function startFloor(upstream: string, name: string): Promise<{ child: Child; origin: string }> {
+  const { child, match } = await spawnServer({
+    name,
+    command: process.execPath,
+    args: nodeArgs(built.floor, path.join(HERE, 'floor-proxy.ts')),
+    cwd: ROOT,
+    env: { ...process.env, FLOOR_UPSTREAM: upstream },
+    ready: /^FLOOR_PORT=(\d+)$/,
+    timeoutMs: 20_000,
+  });
+  return { child, origin: `http://127.0.0.1:${match}` };
+}
+
+/**
+ * How ASC is started: --asc-entry if given; else the current src/cli/main.ts bundled by esbuild exactly
+ * like scripts/build-cli.mjs does (so the numbers are for today's sources without tsx overhead); else a
+ * prebuilt out/cli/asc.mjs; else src/cli/main.ts through tsx (RSS then includes ~30 MB of tsx loader).
+ */
+async function ascCommand(flags: Flags): Promise<{ args: string[]; describe: string } | undefined> {
+  let entry = flags.ascEntry;
+  if (!entry && existsSync(path.join(ROOT, 'src/cli/main.ts'))) {
+    const out = await compile(ROOT, 'src/cli/main.ts', 'bench/.build/asc.mjs', true);
+    if (out) entry = path.relative(ROOT, out);
+  }
+  if (!entry && existsSync(path.join(ROOT, 'out/cli/asc.mjs'))) entry = 'out/cli/asc.mjs';
+  if (!entry && existsSync(path.join(ROOT, 'src/cli/main.ts'))) entry = 'src/cli/main.ts';
+  if (!entry) return undefined;
+  const args = /\.[cm]?ts$/.test(entry) ? [...TSX, entry] : [entry];
+  const note = entry === 'bench/.build/asc.mjs' ? ' (esbuild bundle of src/cli/main.ts)' : /\.[cm]?ts$/.test(entry) ? ' (via tsx: RSS includes ~30 MB loader)' : '';
+  return { args, describe: `node ${args.join(' ')} serve${note}` };
+}
+
+async function startAsc(
+  flags: Flags,
+  stubOrigin: string,
+  localKey: string,
+  tmp: string,
+): Promise<{ child?: Child; origin: string; note?: string; describe: string }> {
+  const cmd = await ascCommand(flags);
+  if (!cmd) return { origin: '', note: 'ASC CLI not found (no out/cli/asc.mjs, no src/cli/main.ts; see --asc-entry)', describe: 'not found' };
+  const policyFile = path.join(tmp, 'policy.json');
+  writeFileSync(
+    policyFile,
+    JSON.stringify({
+      active: 'bench',
+      profiles: [
+        {
+          tenant: 'bench',
+          version: 1,
+          providers: [
+            { id: 'openai', kind: 'openai', baseUrl: `${stubOrigin}/openai/v1`, region: 'us' },
+            { id: 'anthropic', kind: 'anthropic', baseUrl: `${stubOrigin}/anthropic`, region: 'us' },
+          ],
+        },
+      ],
+    }),
+  );
+  const dataDir = path.join(tmp, 'asc-data');
+  mkdirSync(dataDir, { recursive: true });
+  const args = [...cmd.args, 'serve', '--port', '0', '--data-dir', dataDir, '--policy', policyFile];
+  try {
+    const { child, match } = await spawnServer({
+      name: 'ASC gateway',
+      command: process.execPath,
+      args,
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        ASC_LOCAL_KEY: localKey,
+        OPENAI_API_KEY: 'sk-bench-dummy-openai-key',
+        ANTHROPIC_API_KEY: 'sk-ant-bench-dummy-anthropic-key',
+        MISTRAL_API_KEY: 'bench-dummy-mistral-key',
+      },
+      ready: /ASC gateway listening on (http:\/\/127\.0\.0\.1:\d+)/,
+      timeoutMs: 45_000,
+    });
+    return { child, origin: match, describe: cmd.describe };
+  } catch (e) {
+    return { origin: '', note: (e as Error).message, describe: cmd.describe };
+  }
+}
+
+async function setStubDelay(stubOrigin: string, delayMs: number): Promise<void> {
+  const res = await request(`${stubOrigin}/__bench/config?delay=${delayMs}`, { method: 'POST' });
+  await res.body.text();
+}
+
+/** One request per scenario; marks scenarios (and ASC) unavailable with a clear reason. */
+async function preflight(scenarios: Scenario[], targets: Map<string, Target>, stubOrigin: string): Promise<void> {
+  await setStubDelay(stubOrigin, 0);
+  for (const s of scenarios) {
+    const t = targets.get(s.target);
+    if (!t || !t.available || !s.available) continue;
+    const problems: string[] = [];
+    let ok = false;
+    for (const body of s.bodies) {
+      let problem: string | undefined;
+      try {
+        const r = await send(t.origin, { ...s, body });
+        problem = checkReply(s, r);
+        if (problem && r.status === 400 && r.text.includes('format_mismatch')) problem = `translation: not available (${describeError(r)})`;
+      } catch (e) {
+        problem = `request failed: ${(e as Error).message}`;
+      }
+      if (!problem) {
+        s.body = body;
+        ok = true;
+        break;
+      }
+      problems.push(problem);
+    }
+    if (!ok) {
+      s.available = false;
+      const tr = problems.find((p) => p.startsWith('translation: not available'));
+      s.note = tr ? 'translation: not available' : problems.join(' | ');
+      log(`preflight ${s.name}: ${tr ?? s.note}`);
+    }
+  }
+}
+
+/** Rotates a list by r (round r starts with a different target). */
+function rotate<T>(xs: T[], r: number): T[] {
+  if (xs.length === 0) return xs;
+  const k = r % xs.length;
+  return [...xs.slice(k), ...xs.slice(0, k)];
+}
+
+function groupByKey(list: Scenario[]): Scenario[][] {
+  const groups = new Map<string, Scenario[]>();
+  for (const s of list) {
+    const k = `${s.section}|${s.mode}|${s.key}`;
+    const g = groups.get(k) ?? [];
+    g.push(s);
+    groups.set(k, g);
+  }
+  return [...groups.values()];
+}
+
+async function main(): Promise<void> {
+  const flags = parseFlags();
+  const started = Date.now();
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'asc-bench-'));
+  const localKey = randomBytes(20).toString('hex');
+  const cleanup = async (): Promise<void> => {
+    await stopAll();
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  let stopping = false;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      if (stopping) return;
+      stopping = true;
+      log(`${sig}: stopping children`);
+      void cleanup().finally(() => process.exit(130));
+    });
+  }
+  process.on('exit', () => {
+    killAllNow();
+    try {
+      rmSync(tmp, { recursive: true, force: true });
+    } catch {
+      /* best effort */
+    }
+  });
+
+  try {
+    log('compiling stub and floor (esbuild)');
+    built.stub = await compile(ROOT, 'bench/upstream-stub.ts', 'bench/.build/upstream-stub.mjs', false);
+    built.floor = await compile(ROOT, 'bench/floor-proxy.ts', 'bench/.build/floor-proxy.mjs', false);
+    log('starting upstream stub and floor');
+    const stub = await startStub();
+    const floor = await startFloor(stub.origin, 'floor proxy');
+    const stubPaths = { openaiChat: '/openai/v1/chat/completions', anthropicMessages: '/anthropic/v1/messages' };
+    const targets: Target[] = [
+      { id: 'direct', label: 'direct (stub)', kind: 'stub', origin: stub.origin, routes: stubPaths, translates: false, available: true },
+      { id: 'floor', label: 'floor', kind: 'floor', origin: floor.origin, pid: floor.child.pid, routes: stubPaths, translates: false, available: true },
+    ];
+    let ascDescribe = 'skipped (--no-asc)';
+    if (flags.standIn) {
+      const si = await startFloor(stub.origin, 'ASC stand-in (floor)');
+      ascDescribe = 'stand-in: a second floor proxy';
+      targets.push({ id: 'asc', label: 'ASC (stand-in: floor)', kind: 'asc', origin: si.origin, pid: si.child.pid, routes: stubPaths, translates: false, available: true });
+    } else if (!flags.noAsc) {
+      log('starting ASC gateway');
+      const asc = await startAsc(flags, stub.origin, localKey, tmp);
+      ascDescribe = asc.describe;
+      targets.push({
+        id: 'asc',
+        label: 'ASC',
+        kind: 'asc',
+        origin: asc.origin,
+        ...(asc.child ? { pid: asc.child.pid } : {}),
+        routes: { openaiChat: '/v1/chat/completions', anthropicMessages: '/v1/messages' },
+        translates: true,
+        available: asc.child !== undefined,
+        ...(asc.note ? { note: asc.note } : {}),
+      });
+      if (asc.note) log(`ASC not available: ${asc.note}`);
+    }
+    const byId = new Map(targets.map((t) => [t.id, t]));
+
+    const scenarios = buildScenarios(targets, { localKey, delays: flags.delays });
+    log('preflight');
+    await preflight(scenarios, byId, stub.origin);
+    // A target whose every scenario failed is down for the run (e.g. auth misconfigured): say why once.
+    for (const t of targets) {
+      const own = scenarios.filter((s) => s.target === t.id && s.section !== 'c');
+      if (t.available && own.length > 0 && own.every((s) => !s.available)) {
+        t.available = false;
+        t.note = `every request failed in preflight: ${own[0]?.note ?? ''}`;
+        log(`${t.label} not available: ${t.note}`);
+      }
+    }
+
+    await sleep(1000);
+    const memory: MemRow[] = targets
+      .filter((t) => t.pid !== undefined)
+      .map((t) => ({ target: t.id, idleRssMb: t.available ? (memMb(t.pid as number)?.rss ?? NaN) : NaN, peakUnderLoadMb: NaN }));
+
+    const runnable = (s: Scenario): boolean => s.available && (byId.get(s.target)?.available ?? false);
+    const loadGroups = groupByKey(scenarios.filter((s) => s.mode === 'load'));
+    const seqGroups = groupByKey(scenarios.filter((s) => s.mode === 'seq'));
+    const loadRows = new Map<string, LoadRow>(scenarios.filter((s) => s.mode === 'load').map((s) => [s.name, { scenario: s, rounds: [] }]));
+    const seqRows = new Map<string, SeqRow>(scenarios.filter((s) => s.mode === 'seq').map((s) => [s.name, { scenario: s, rounds: [] }]));
+
+    const nLoad = scenarios.filter((s) => s.mode === 'load' && runnable(s)).length;
+    log(
+      `plan: ${flags.rounds} round(s) × ${nLoad} load runs × ${flags.durationS} s + ${flags.seqCount} sequential/target; ` +
+        `≈ ${Math.round((nLoad * (flags.rounds * (flags.durationS + 0.5) + flags.warmupS + 0.5)) / 6) / 10} min of load`,
+    );
+
+    log(`warm-up: ${flags.warmupS} s per load scenario`);
+    for (const g of loadGroups) {
+      for (const s of g.filter(runnable)) {
+        await setStubDelay(stub.origin, s.delayMs);
+        await runLoad(s, byId.get(s.target) as Target, stub.child.pid, { connections: flags.connections, durationS: flags.warmupS });
+        await sleep(300);
+      }
+    }
+
+    for (let round = 0; round < flags.rounds; round++) {
+      log(`round ${round + 1}/${flags.rounds}: unloaded`);
+      await setStubDelay(stub.origin, 0);
+      for (const g of seqGroups) {
+        const items = rotate(g.filter(runnable), round).map((s) => ({ s, origin: (byId.get(s.target) as Target).origin }));
+        if (items.length === 0) continue;
+        const samples = await runSequential(items, flags.seqCount, round === 0 ? 20 : 5, 120_000);
+        items.forEach((it, i) => {
+          const smp = samples[i];
+          const row = seqRows.get(it.s.name);
+          if (!smp || !row) return;
+          row.rounds.push(seqStats(smp.total, smp.ttfb, smp.ttft, smp.failures));
+          if (smp.firstFailure) row.firstFailure ??= smp.firstFailure;
+        });
+      }
+      for (const [gi, g] of loadGroups.entries()) {
+        const list = rotate(g.filter(runnable), round);
+        if (list.length === 0) continue;
+        await setStubDelay(stub.origin, list[0]?.delayMs ?? 0);
+        for (const s of list) {
+          const t = byId.get(s.target) as Target;
+          const r: LoadSample = await runLoad(s, t, stub.child.pid, { connections: flags.connections, durationS: flags.durationS });
+          loadRows.get(s.name)?.rounds.push(r);
+          log(
+            `round ${round + 1} load ${gi + 1}/${loadGroups.length} ${s.key} @ ${t.id}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ` +
+              `${r.cpuUsPerReq.toFixed(0)} µs CPU/req, peak ${r.peakRssMb.toFixed(0)} MB${r.non2xx + r.errors > 0 ? `, non-2xx ${r.non2xx}, errors ${r.errors}` : ''}`,
+          );
+          if (r.requests === 0 || r.non2xx > r.requests / 2) {
+            s.available = false;
+            s.note = `failing under load (${r.non2xx} non-2xx, ${r.errors} errors)`;
+          }
+          await sleep(300);
+        }
+      }
+    }
+
+    for (const row of loadRows.values()) if (row.rounds.length > 0) row.med = medianLoad(row.rounds);
+    for (const row of seqRows.values()) if (row.rounds.length > 0) row.med = medianSeq(row.rounds);
+    for (const m of memory) {
+      const peaks = [...loadRows.values()].filter((r) => r.scenario.target === m.target && r.med).map((r) => r.med?.peakRssMb ?? NaN);
+      m.peakUnderLoadMb = peaks.length ? Math.max(...peaks) : NaN;
+    }
+
+    const report: BenchReport = {
+      meta: {
+        date: new Date().toISOString(),
+        node: process.version,
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? 'unknown',
+        loadavgAtEnd: os.loadavg(),
+        rounds: flags.rounds,
+        durationS: flags.durationS,
+        connections: flags.connections,
+        seqCount: flags.seqCount,
+        delays: flags.delays,
+        quick: flags.quick,
+        ascCommand: ascDescribe,
+        wallS: Math.round((Date.now() - started) / 1000),
+      },
+      targets,
+      load: [...loadRows.values()],
+      seq: [...seqRows.values()],
+      memory,
+      checks: [],
+    };
+    report.checks = computeChecks(report);
+    const md = renderMarkdown(report);
+    mkdirSync(flags.outDir, { recursive: true });
+    writeFileSync(path.join(flags.outDir, 'latest.md'), md);
+    writeFileSync(
+      path.join(flags.outDir, 'latest.json'),
+      `${JSON.stringify(report, (k, v: unknown) => (k === 'bodies' || (typeof v === 'number' && !Number.isFinite(v)) ? (k === 'bodies' ? undefined : null) : v), 2)}\n`,
+    );
+    process.stdout.write(md);
+    log(`wrote ${path.relative(process.cwd(), path.join(flags.outDir, 'latest.md'))} and latest.json (${report.meta.wallS} s)`);
+  } finally {
+    await cleanup();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    log(`failed: ${(e as Error).stack ?? String(e)}`);
+    void stopAll().finally(() => process.exit(1));
+  },
+);

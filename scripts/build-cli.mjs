@@ -1,0 +1,29 @@
+// Bundles the CLI into one ESM file, out/cli/asc.mjs, which bin/asc.mjs prefers over running the
+// TypeScript sources through tsx. Dependencies stay in node_modules (native addons such as
+// better-sqlite3 cannot be bundled). Usage: node scripts/build-cli.mjs [entry]
+//
+// Silent on stdout so it can run inside scripts whose stdout is parsed; warnings and errors go to
+// stderr, and a failed build exits non-zero.
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const entry = process.argv[2] ?? 'src/cli/main.ts';
+
+try {
+  await build({
+    absWorkingDir: root,
+    entryPoints: [entry],
+    outfile: 'out/cli/asc.mjs',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+} catch {
+  // esbuild has already printed the errors to stderr.
+  process.exitCode = 1;
+}

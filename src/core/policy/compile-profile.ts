@@ -1,0 +1,50 @@
+import type { Budget, Profile } from '../../shared/policy-schema.js';
+import { assertTimeZone, DEFAULT_RESERVATION_CEILING_USD } from './budget-ledger.js';
+import { compileGuardrails, type CompiledGuardrails } from './guardrails/compile-guardrails.js';
+import { compileModelAllowList } from './model-glob.js';
+import type { PriceOverrides } from './pricing.js';
+import type { RateLimits } from './rate-limiter.js';
+
+/**
+ * Everything the per-request policy path needs from a profile, compiled once when the profile is
+ * loaded (globs and deny patterns to RegExps, time zones checked, defaults filled in). Throws on a
+ * profile that parses but cannot be enforced (bad regex, unknown time zone): fail closed at load.
+ */
+export interface CompiledProfilePolicy {
+  readonly profile: Profile;
+  readonly isModelAllowed: (model: string) => boolean;
+  /** Allowed provider regions, or null when the profile has no residency rule. */
+  readonly residencyRegions: ReadonlySet<string> | null;
+  readonly guardrails: CompiledGuardrails;
+  readonly budgets: readonly Budget[];
+  readonly reservationCeilingUsd: number;
+  readonly rateLimits: RateLimits | undefined;
+  readonly prices: PriceOverrides | undefined;
+}
+
+const compiledCache = new WeakMap<Profile, CompiledProfilePolicy>();
+
+export function compileProfilePolicy(profile: Profile): CompiledProfilePolicy {
+  const cached = compiledCache.get(profile);
+  if (cached) return cached;
+  (profile.budgets ?? []).forEach((b, i) => {
+    if (b.timeZone === undefined) return;
+    try {
+      assertTimeZone(b.timeZone);
+    } catch {
+      throw new Error(`budgets[${i}].timeZone "${b.timeZone}" is not a time zone this runtime knows`);
+    }
+  });
+  const compiled: CompiledProfilePolicy = {
+    profile,
+    isModelAllowed: compileModelAllowList(profile.models?.allow),
+    residencyRegions: profile.residency ? new Set(profile.residency.regions) : null,
+    guardrails: compileGuardrails(profile.guardrails),
+    budgets: profile.budgets ?? [],
+    reservationCeilingUsd: profile.reservationCeilingUsd ?? DEFAULT_RESERVATION_CEILING_USD,
+    rateLimits: profile.rateLimits,
+    prices: profile.prices,
+  };
+  compiledCache.set(profile, compiled);
+  return compiled;
+}

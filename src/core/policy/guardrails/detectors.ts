@@ -1,0 +1,314 @@
+import {
+  IBAN_LENGTHS,
+  charClassCount,
+  isIbanChecksumValid,
+  isJwtHeader,
+  isLikelySecretValue,
+  isLuhnValid,
+  isValidSsn,
+  shannonEntropy,
+} from './validators.js';
+
+/**
+ * Detectors for PII and secrets in one string. Each detector is one regex pass that finds
+ * candidate shapes (with a cheap pre-check that skips the pass when the text cannot match), and a
+ * validator that confirms the candidate (Luhn, mod-97, SSA rules, JWT header, entropy).
+ * Overlapping findings are resolved by priority (a key inside an assignment is the key, a card is
+ * not also a phone number).
+ */
+
+export type PiiKind = 'EMAIL' | 'PHONE' | 'CARD' | 'IBAN' | 'SSN' | 'IPV4';
+export type SecretKind =
+  | 'PRIVATE_KEY'
+  | 'AWS_ACCESS_KEY'
+  | 'AWS_SECRET_KEY'
+  | 'GITHUB_TOKEN'
+  | 'ANTHROPIC_KEY'
+  | 'OPENAI_KEY'
+  | 'MISTRAL_KEY'
+  | 'SLACK_TOKEN'
+  | 'STRIPE_KEY'
+  | 'JWT'
+  | 'SECRET';
+export type FindingKind = PiiKind | SecretKind;
+export type FindingCategory = 'pii' | 'secrets';
+
+export interface Finding {
+  start: number;
+  end: number;
+  kind: FindingKind;
+  category: FindingCategory;
+  /** The identity of the value for placeholder numbering (e.g. an email lower-cased, a card's digits). */
+  key: string;
+}
+
+const PRIORITY: Readonly<Record<FindingKind, number>> = {
+  PRIVATE_KEY: 100,
+  AWS_ACCESS_KEY: 90,
+  GITHUB_TOKEN: 90,
+  ANTHROPIC_KEY: 90,
+  OPENAI_KEY: 90,
+  SLACK_TOKEN: 90,
+  STRIPE_KEY: 90,
+  AWS_SECRET_KEY: 85,
+  MISTRAL_KEY: 85,
+  JWT: 80,
+  SECRET: 70,
+  CARD: 60,
+  IBAN: 55,
+  SSN: 50,
+  EMAIL: 45,
+  PHONE: 40,
+  IPV4: 35,
+};
+
+const HAS_DIGIT = /\d/;
+const WORDISH = /[A-Za-z0-9_]/;
+
+function isWordChar(text: string, i: number): boolean {
+  return i >= 0 && i < text.length && WORDISH.test(text[i] ?? '');
+}
+function isDigitAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return c >= 48 && c <= 57;
+}
+function digitsOf(s: string): string {
+  return s.replace(/\D/g, '');
+}
+
+// ---------------------------------------------------------------- PII
+
+/**
+ * Cards: 13–19 digits, optionally grouped by single spaces or dashes (one separator style; groups
+ * of four, or Amex/Diners 4-6-5 / 4-6-4), first digit 2–6 (the networks' IIN ranges), Luhn-valid,
+ * not all one digit.
+ */
+const CARD_RE = /\b\d(?:[ -]?\d){12,18}\b/g;
+function isCardShape(raw: string): boolean {
+  const digits = digitsOf(raw);
+  if (digits.length < 13 || digits.length > 19) return false;
+  const first = digits.charCodeAt(0) - 48;
+  if (first < 2 || first > 6) return false;
+  if (/^(\d)\1+$/.test(digits)) return false;
+  const hasSpace = raw.includes(' ');
+  const hasDash = raw.includes('-');
+  if (hasSpace && hasDash) return false;
+  if (hasSpace || hasDash) {
+    const groups = raw.split(hasSpace ? ' ' : '-').map((g) => g.length);
+    const fours = groups.slice(0, -1).every((g) => g === 4) && (groups.at(-1) ?? 0) <= 4;
+    const amex = groups.length === 3 && groups[0] === 4 && groups[1] === 6 && (groups[2] === 5 || groups[2] === 4);
+    if (!fours && !amex) return false;
+  }
+  return isLuhnValid(digits);
+}
+
+/** SSN: 3-2-4 digits with dashes (or spaces), valid per SSA rules. Nine bare digits are not flagged. */
+const SSN_RE = /\b(\d{3})([- ])(\d{2})\2(\d{4})\b/g;
+
+/**
+ * IPv4: four decimal octets 0–255 without leading zeros, not part of a longer dotted number
+ * (versions, OIDs) and not preceded by `v`. Loopback (127/8), 0.0.0.0 and 255.255.255.255 are
+ * not flagged: they identify no one. Private ranges are flagged (they map internal networks).
+ */
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const IPV4_RE = new RegExp(`\\b${OCTET}(?:\\.${OCTET}){3}\\b`, 'g');
+function isReportableIpv4(text: string, start: number, end: number, ip: string): boolean {
+  const before = text[start - 1];
+  if (before === '.' || before === 'v' || before === 'V') return false;
+  if (text[end] === '.' && isDigitAt(text, end + 1)) return false;
+  return !(ip.startsWith('127.') || ip === '0.0.0.0' || ip === '255.255.255.255');
+}
+
+/**
+ * Phones. Shapes, each needing separators so plain numbers, ids and timestamps are not phones:
+ *  - international: `+` country code then groups (E.164 up to 15 digits), e.g. +44 20 7946 0958, +14155552671
+ *  - US: (555) 123-4567, 555-123-4567, 555.123.4567
+ *  - national trunk-prefix forms (UK, FR, DE, …): 020 7946 0958, 06 12 34 56 78, 030 12345678, 089/1234567
+ * Then: 8–15 digits for `+` forms, 10–12 for national ones; dates (01.02.2024) rejected.
+ */
+const PHONE_RE =
+  /(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,5}|\(\d{3}\) ?\d{3}[-. ]\d{4}|\b\d{3}[-.]\d{3}[-.]\d{4}|\b0\d{1,4}(?:[ ./-]\d{2,8}){1,4})(?![\d.]\d)/g;
+const DATE_LIKE = /^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$/;
+function isPhoneShape(text: string, start: number, raw: string): boolean {
+  const before = text[start - 1];
+  if (before !== undefined && (isDigitAt(text, start - 1) || before === '.' || /[A-Za-z_]/.test(before))) return false;
+  const digits = digitsOf(raw);
+  if (raw.startsWith('+')) return digits.length >= 8 && digits.length <= 15;
+  if (raw.startsWith('(') || raw.charCodeAt(0) !== 48) return digits.length === 10;
+  if (DATE_LIKE.test(raw)) return false;
+  return digits.length >= 10 && digits.length <= 12;
+}
+
+/** IBAN: country code + check digits + BBAN (optionally in groups of 4), length per country, mod-97. */
+const IBAN_RE = /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/g;
+function matchIban(raw: string): { length: number; compact: string } | undefined {
+  const expected = IBAN_LENGTHS[raw.slice(0, 2)];
+  if (expected === undefined) return undefined;
+  let compact = '';
+  let i = 0;
+  for (; i < raw.length && compact.length < expected; i++) {
+    const ch = raw[i];
+    if (ch !== ' ') compact += ch;
+  }
+  if (compact.length !== expected || !isIbanChecksumValid(compact)) return undefined;
+  return { length: i, compact };
+}
+
+/**
+ * Emails: found from each `@` outward (no backtracking regex over the whole text). The domain
+ * needs a dot and an alphabetic TLD; file-like TLDs (`icon@2x.png`) and SSH remotes (`git@host`)
+ * are not addresses.
+ */
+const LOCAL_CHAR = /[A-Za-z0-9._%+-]/;
+const DOMAIN_CHAR = /[A-Za-z0-9.-]/;
+const FILE_TLDS = new Set(['png', 'jpg', 'jpeg', 'gif', 'svg', 'webp', 'js', 'ts', 'css', 'json', 'md', 'py', 'txt', 'html']);
+function findEmails(text: string, out: Finding[]): void {
+  for (let at = text.indexOf('@'); at !== -1; at = text.indexOf('@', at + 1)) {
+    let s = at;
+    while (s > 0 && LOCAL_CHAR.test(text[s - 1] ?? '')) s--;
+    let e = at + 1;
+    while (e < text.length && DOMAIN_CHAR.test(text[e] ?? '')) e++;
+    while (s < at && text[s] === '.') s++;
+    while (e > at + 1 && (text[e - 1] === '.' || text[e - 1] === '-')) e--;
+    if (s === at || e === at + 1) continue;
+    const local = text.slice(s, at);
+    const domain = text.slice(at + 1, e);
+    const dot = domain.lastIndexOf('.');
+    if (dot <= 0) continue;
+    const tld = domain.slice(dot + 1);
+    if (!/^[A-Za-z]{2,24}$/.test(tld) || FILE_TLDS.has(tld.toLowerCase())) continue;
+    if (local === 'git' || local.endsWith('.')) continue;
+    out.push({ start: s, end: e, kind: 'EMAIL', category: 'pii', key: `${local}@${domain}`.toLowerCase() });
+  }
+}
+
+export function findPii(text: string, out: Finding[]): void {
+  if (text.includes('@')) findEmails(text, out);
+  if (!HAS_DIGIT.test(text)) return;
+
+  for (const m of text.matchAll(CARD_RE)) {
+    if (isCardShape(m[0])) out.push({ start: m.index, end: m.index + m[0].length, kind: 'CARD', category: 'pii', key: digitsOf(m[0]) });
+  }
+  if (text.includes('-') || text.includes(' ')) {
+    for (const m of text.matchAll(SSN_RE)) {
+      if (isValidSsn(m[1] ?? '', m[3] ?? '', m[4] ?? '')) {
+        out.push({ start: m.index, end: m.index + m[0].length, kind: 'SSN', category: 'pii', key: digitsOf(m[0]) });
+      }
+    }
+  }
+  if (text.includes('.')) {
+    for (const m of text.matchAll(IPV4_RE)) {
+      const end = m.index + m[0].length;
+      if (isReportableIpv4(text, m.index, end, m[0])) out.push({ start: m.index, end, kind: 'IPV4', category: 'pii', key: m[0] });
+    }
+  }
+  for (const m of text.matchAll(PHONE_RE)) {
+    if (isPhoneShape(text, m.index, m[0])) {
+      out.push({ start: m.index, end: m.index + m[0].length, kind: 'PHONE', category: 'pii', key: digitsOf(m[0]) });
+    }
+  }
+  for (const m of text.matchAll(IBAN_RE)) {
+    const iban = matchIban(m[0]);
+    if (iban) out.push({ start: m.index, end: m.index + iban.length, kind: 'IBAN', category: 'pii', key: iban.compact });
+  }
+}
+
+// ---------------------------------------------------------------- secrets
+
+/**
+ * Prefixed credentials in one pass. Boundaries are checked in code (no per-position lookbehind):
+ * the character before a match must not be a word character.
+ */
+const PREFIXED_SECRET_RE =
+  /(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])|gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244}|sk-ant-[A-Za-z0-9_-]{32,}|sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}|[rs]k_(?:live|test)_[A-Za-z0-9]{16,}|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g;
+
+function classifyPrefixed(raw: string): SecretKind | undefined {
+  switch (raw.charCodeAt(0)) {
+    case 65 /* A */:
+      return 'AWS_ACCESS_KEY';
+    case 103 /* g */:
+      return 'GITHUB_TOKEN';
+    case 120 /* x */:
+      return 'SLACK_TOKEN';
+    case 114 /* r */:
+      return 'STRIPE_KEY';
+    case 101 /* e */: {
+      const header = raw.slice(0, raw.indexOf('.'));
+      return isJwtHeader(header) ? 'JWT' : undefined;
+    }
+    case 115 /* s */: {
+      if (raw[2] === '_') return 'STRIPE_KEY';
+      if (raw.startsWith('sk-ant-')) return charClassCount(raw.slice(7)) >= 3 ? 'ANTHROPIC_KEY' : undefined;
+      // Real keys mix cases and digits; `sk-this-is-a-long-slug` is not one.
+      return charClassCount(raw.slice(3).replace(/[-_]/g, '')) >= 3 ? 'OPENAI_KEY' : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+const PRIVATE_KEY_RE =
+  /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|$)/g;
+
+/**
+ * `password=…`, `api_key: …`, `"secret": "…"`, `DB_PASSWORD=…`, `token => …` (also inside
+ * JSON-escaped strings). The value is flagged only if `isLikelySecretValue` (entropy) agrees.
+ */
+const ASSIGNMENT_RE =
+  /(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?)[\w.-]{0,40}\\?["']?\s*(?:=>|:=|[:=])\s*\\?["']?([^\s"'`,;(){}[\]<>\\]{8,512})/gi;
+
+/** AWS secret access keys: 40 base64 chars in an assignment whose name mentions aws … secret. */
+const AWS_SECRET_RE = /aws[\w .-]{0,24}?secret[\w.-]{0,24}\\?["']?\s*(?:=>|[:=])\s*\\?["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/gi;
+
+/**
+ * Mistral keys have no prefix: 32 alphanumerics. Flagged only in a Mistral context (the word
+ * `mistral` at most 24 characters before the `:`/`=`, e.g. `MISTRAL_API_KEY=…`, `"mistral key": "…"`)
+ * and only with digits and letters mixed and entropy ≥ 3.0 bits/char.
+ */
+const MISTRAL_KEY_RE = /mistral[\w .-]{0,24}?\\?["']?\s*(?:=>|[:=])\s*\\?["']?([A-Za-z0-9]{32})(?![A-Za-z0-9])/gi;
+const HAS_AWS = /aws/i;
+const HAS_MISTRAL = /mistral/i;
+
+function pushValue(out: Finding[], m: RegExpMatchArray & { index: number }, kind: SecretKind): void {
+  const value = m[1] ?? '';
+  const end = m.index + m[0].length;
+  out.push({ start: end - value.length, end, kind, category: 'secrets', key: value });
+}
+
+export function findSecrets(text: string, out: Finding[]): void {
+  for (const m of text.matchAll(PREFIXED_SECRET_RE)) {
+    if (isWordChar(text, m.index - 1)) continue;
+    const kind = classifyPrefixed(m[0]);
+    if (kind) out.push({ start: m.index, end: m.index + m[0].length, kind, category: 'secrets', key: m[0] });
+  }
+  if (text.includes('PRIVATE KEY-----')) {
+    for (const m of text.matchAll(PRIVATE_KEY_RE)) {
+      out.push({ start: m.index, end: m.index + m[0].length, kind: 'PRIVATE_KEY', category: 'secrets', key: m[0] });
+    }
+  }
+  for (const m of text.matchAll(ASSIGNMENT_RE)) {
+    if (isLikelySecretValue(m[1] ?? '')) pushValue(out, m, 'SECRET');
+  }
+  if (HAS_AWS.test(text)) {
+    for (const m of text.matchAll(AWS_SECRET_RE)) pushValue(out, m, 'AWS_SECRET_KEY');
+  }
+  if (HAS_MISTRAL.test(text)) {
+    for (const m of text.matchAll(MISTRAL_KEY_RE)) {
+      const v = m[1] ?? '';
+      if (/\d/.test(v) && /[A-Za-z]/.test(v) && shannonEntropy(v) >= 3.0) pushValue(out, m, 'MISTRAL_KEY');
+    }
+  }
+}
+
+/** Keeps the highest-priority (then longest) finding among overlapping ones, sorted by position. */
+export function resolveOverlaps(findings: Finding[]): Finding[] {
+  if (findings.length <= 1) return findings;
+  const ranked = [...findings].sort(
+    (a, b) => PRIORITY[b.kind] - PRIORITY[a.kind] || b.end - b.start - (a.end - a.start) || a.start - b.start,
+  );
+  const kept: Finding[] = [];
+  for (const f of ranked) {
+    if (!kept.some((k) => f.start < k.end && k.start < f.end)) kept.push(f);
+  }
+  return kept.sort((a, b) => a.start - b.start);
+}

@@ -1,0 +1,626 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Dispatcher } from 'undici';
+import type { Profile } from '../../shared/policy-schema.js';
+import type { Attempt, Decision, Trace, Usage } from '../../shared/trace.js';
+import { EMPTY_USAGE } from '../../shared/trace.js';
+import { errorDialectOf, type WireFormat } from '../../shared/wire-format.js';
+import { missingCredentialMessage, type CredentialStore } from '../credentials/credential-store.js';
+import { GatewayError, isGatewayError } from '../gateway-error.js';
+import { renderErrorBody } from '../http/render-error.js';
+import type { ProfileRegistry } from '../profiles/profile-registry.js';
+import {
+  ANTHROPIC_VERSION,
+  authHeaders,
+  FORWARDED_CLIENT_HEADERS,
+  isForwardableResponseHeader,
+  resolveUpstreamTarget,
+} from '../providers/provider-transport.js';
+import type { CircuitBreakers } from '../routing/circuit-breaker.js';
+import { resolveTargets, type RouteTarget } from '../routing/resolve-targets.js';
+import { backoffMs, isRetryableStatus, retryAfterMs } from '../routing/retry-policy.js';
+import { createSseParser, serializeSseEvent } from '../sse/sse-parser.js';
+import {
+  createStreamErrorEvents,
+  createStreamTranslator,
+  estimateInputTokens,
+  translateErrorBody,
+  translateResponse,
+} from '../translate/index.js';
+import type { UpstreamClients } from '../upstream/upstream-clients.js';
+import { prepareUpstreamRequest, type ClientRequest, type PreparedUpstreamRequest } from './prepare-upstream-request.js';
+import type { RequestGuard } from './request-guard.js';
+import type { ModelRouteSpec } from './route-spec.js';
+import { createStreamTap, isOpenAiUsageOnlyChunk, safeParse } from './stream-tap.js';
+import { usageFromBody } from './usage.js';
+
+export interface CompiledProfileRouting {
+  isModelAllowed(model: string): boolean;
+}
+
+export interface ModelRequestDeps {
+  profiles: ProfileRegistry<CompiledProfileRouting>;
+  credentials: CredentialStore;
+  upstream: UpstreamClients;
+  breakers: CircuitBreakers;
+  guard: RequestGuard;
+  /** Prices a finished request; null when the model has no known price. */
+  price(target: RouteTarget, usage: Usage): { usd: number | null; note: string | null };
+  finishTrace(trace: Trace, extra: { capturedBody: string | null }): void;
+  onCredentialUsed?(providerId: string, fingerprint: string, profile: Profile): void;
+  clientKeyId: string;
+  random?: () => number;
+}
+
+const DEFAULTS = {
+  retries: 1,
+  timeoutMs: 600_000,
+  firstByteTimeoutMs: 300_000,
+  idleTimeoutMs: 300_000,
+};
+
+const MAX_ERROR_BODY_BYTES = 1 << 20;
+
+/** Mutable per-request record, turned into a `Trace` once the request ends. */
+interface RequestRun {
+  id: string;
+  route: ModelRouteSpec;
+  startedAt: Date;
+  t0: number;
+  tenant: string | null;
+  profileVersion: number | null;
+  modelRequested: string | null;
+  target: RouteTarget | null;
+  credentialFingerprint: string | null;
+  status: number;
+  errorCode: string | null;
+  ttftMs: number | null;
+  streamed: boolean;
+  usage: Usage | null;
+  attempts: Attempt[];
+  decisions: Decision[];
+  warnings: string[];
+  abort: AbortController;
+  clientGone: boolean;
+}
+
+/** What one try at one target came to, when it did not answer the client itself. */
+type TryFailure =
+  | { kind: 'upstream-error'; status: number; headers: Record<string, string | string[] | undefined>; body: Buffer; retryAfterMs: number | null }
+  | { kind: 'transport-error'; error: GatewayError };
+
+export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelRequestDeps) {
+  const dialect = errorDialectOf(route.id);
+  const random = deps.random ?? Math.random;
+
+  return async function handleModelRequest(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const run: RequestRun = {
+      id: request.id,
+      route,
+      startedAt: new Date(),
+      t0: performance.now(),
+      tenant: null,
+      profileVersion: null,
+      modelRequested: null,
+      target: null,
+      credentialFingerprint: null,
+      status: 0,
+      errorCode: null,
+      ttftMs: null,
+      streamed: false,
+      usage: null,
+      attempts: [],
+      decisions: [],
+      warnings: [],
+      abort: new AbortController(),
+      clientGone: false,
+    };
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) {
+        run.clientGone = true;
+        run.abort.abort();
+      }
+    });
+
+    let settle: ((r: { target: RouteTarget | null; usage: Usage | null; costUsd: number | null }) => void) | null = null;
+    let capturedBody: string | null = null;
+    try {
+      const client = parseClientRequest(request.body);
+      const model = client.body.model;
+      if (typeof model !== 'string' || model.length === 0) {
+        throw new GatewayError('invalid_request', `"model" is required on ${route.path} and must be a non-empty string.`);
+      }
+      run.modelRequested = model;
+      run.streamed = client.stream;
+      const snapshot = deps.profiles.resolve(headerValue(request.headers['x-asc-tenant']));
+      const profile = snapshot.profile;
+      run.tenant = profile.tenant;
+      run.profileVersion = profile.version;
+
+      const resolution = resolveTargets({
+        profile,
+        requestedModel: model,
+        canServe: (kind) => route.servedBy.includes(kind),
+        isModelAllowed: (m) => snapshot.compiled.isModelAllowed(m),
+        routeName: route.path,
+      });
+      run.decisions.push(...resolution.decisions);
+
+      const admission = deps.guard.admit({ profile, route, body: client.body, targets: resolution.targets, nowMs: Date.now() });
+      run.decisions.push(...admission.decisions);
+      if (!admission.ok) throw admission.error;
+      settle = admission.settle;
+      capturedBody = admission.capturedBody;
+      if (admission.body !== client.body) {
+        client.body = admission.body;
+        client.edited = true;
+      }
+
+      if (route.op === 'count_tokens' && resolution.targets[0]!.provider.kind !== 'anthropic') {
+        // Only Anthropic counts tokens upstream; for a translated target the answer is an estimate.
+        const target = resolution.targets[0]!;
+        run.target = target;
+        run.warnings.push('count_tokens estimated locally for a non-Anthropic target');
+        sendJson(reply, run, 200, {}, JSON.stringify({ input_tokens: estimateInputTokens('anthropic-messages', client.body) }));
+        return;
+      }
+
+      await attemptTargets(request, reply, run, client, resolution.targets, profile);
+    } catch (e) {
+      const err = toGatewayError(e);
+      run.errorCode = err.code;
+      if (run.clientGone) {
+        run.status = 499;
+        run.errorCode = 'client_closed';
+      } else if (!reply.raw.headersSent && !reply.sent) {
+        run.status = err.status;
+        reply.code(err.status).headers(err.headers).header('content-type', 'application/json');
+        setAscHeaders(reply, run);
+        reply.send(JSON.stringify(renderErrorBody(dialect, err)));
+      }
+    } finally {
+      const usage = run.usage ?? EMPTY_USAGE;
+      const cost = costOf(run, usage);
+      settle?.({ target: run.target, usage: run.usage, costUsd: cost.usd });
+      deps.finishTrace(toTrace(run, deps.clientKeyId, usage, cost), { capturedBody });
+    }
+  };
+
+  /** A request that got no usage back cost nothing, unless output may have flowed (then: unknown). */
+  function costOf(run: RequestRun, usage: Usage): { usd: number | null; note: string | null } {
+    if (run.target && run.usage) return deps.price(run.target, usage);
+    const mayHaveUsedTokens = (run.status >= 200 && run.status < 300) || (run.clientGone && run.streamed && run.ttftMs !== null);
+    return mayHaveUsedTokens ? { usd: null, note: 'usage_unknown' } : { usd: 0, note: null };
+  }
+
+  async function attemptTargets(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    run: RequestRun,
+    client: ClientRequest,
+    targets: readonly RouteTarget[],
+    profile: Profile,
+  ): Promise<void> {
+    const routing = { ...DEFAULTS, ...profile.routing };
+    const deadline = run.t0 + routing.timeoutMs;
+    let lastFailure: { failure: TryFailure; target: RouteTarget; prepared: PreparedUpstreamRequest | null } | null = null;
+
+    for (const target of targets) {
+      if (!deps.breakers.tryAcquire(target.provider.id)) {
+        run.attempts.push({ providerId: target.provider.id, model: target.model, outcome: 'skipped', status: null, durationMs: 0, reason: 'circuit open' });
+        lastFailure = { failure: { kind: 'transport-error', error: new GatewayError('circuit_open', `Provider "${target.provider.id}" is cooling down after repeated failures.`) }, target, prepared: null };
+        continue;
+      }
+      const credential = await deps.credentials.get(target.provider);
+      if (credential === null) {
+        deps.breakers.onSuccess(target.provider.id); // a missing key says nothing about the provider's health
+        run.attempts.push({ providerId: target.provider.id, model: target.model, outcome: 'skipped', status: null, durationMs: 0, reason: 'no credential' });
+        lastFailure = { failure: { kind: 'transport-error', error: new GatewayError('missing_credential', missingCredentialMessage(target.provider)) }, target, prepared: null };
+        continue;
+      }
+      let prepared: PreparedUpstreamRequest;
+      try {
+        prepared = prepareUpstreamRequest(route, client, target, run.modelRequested ?? target.model);
+      } catch (e) {
+        deps.breakers.onSuccess(target.provider.id);
+        const err = toGatewayError(e);
+        run.attempts.push({ providerId: target.provider.id, model: target.model, outcome: 'skipped', status: null, durationMs: 0, reason: err.message });
+        lastFailure = { failure: { kind: 'transport-error', error: err }, target, prepared: null };
+        continue;
+      }
+
+      for (let attempt = 0; attempt <= routing.retries; attempt++) {
+        const started = performance.now();
+        run.target = target;
+        run.credentialFingerprint = credential.fingerprint;
+        const outcome = await tryOnce(request, reply, run, target, prepared, credential.secret, routing, deadline);
+        const durationMs = round(performance.now() - started);
+        if (outcome === 'answered') {
+          deps.breakers.onSuccess(target.provider.id);
+          run.warnings.push(...prepared.warnings);
+          deps.onCredentialUsed?.(target.provider.id, credential.fingerprint, profile);
+          return;
+        }
+        if (outcome === 'client-gone') {
+          run.attempts.push({ providerId: target.provider.id, model: target.model, outcome: 'error', status: null, durationMs, reason: 'client closed the connection' });
+          throw new GatewayError('upstream_stream_error', 'client closed the connection');
+        }
+        deps.breakers.onFailure(target.provider.id);
+        lastFailure = { failure: outcome, target, prepared };
+        const status = outcome.kind === 'upstream-error' ? outcome.status : null;
+        const reason = outcome.kind === 'upstream-error' ? `upstream ${outcome.status}` : outcome.error.message;
+        const waitMs = outcome.kind === 'upstream-error' && outcome.retryAfterMs !== null ? outcome.retryAfterMs : backoffMs(attempt, random);
+        const canRetry = attempt < routing.retries && performance.now() + waitMs < deadline && deps.breakers.state(target.provider.id) === 'closed';
+        run.attempts.push({ providerId: target.provider.id, model: target.model, outcome: canRetry ? 'retry' : 'fallback', status, durationMs, reason });
+        if (!canRetry) break;
+        await sleep(waitMs, run.abort.signal);
+        if (run.clientGone) throw new GatewayError('upstream_stream_error', 'client closed the connection');
+      }
+    }
+
+    // Every target failed before answering: the client sees the last upstream error as it came
+    // (in its own format), or the gateway's own error.
+    const last = run.attempts[run.attempts.length - 1];
+    if (last && last.outcome === 'fallback') last.outcome = 'error';
+    if (lastFailure === null) throw new GatewayError('internal_error', 'no target was attempted');
+    if (lastFailure.failure.kind === 'transport-error') throw lastFailure.failure.error;
+    sendUpstreamError(reply, run, lastFailure.failure, lastFailure.target, lastFailure.prepared);
+  }
+
+  /** One upstream call. Answers the client itself on success or a non-retryable error. */
+  async function tryOnce(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    run: RequestRun,
+    target: RouteTarget,
+    prepared: PreparedUpstreamRequest,
+    secret: string,
+    routing: typeof DEFAULTS,
+    deadline: number,
+  ): Promise<'answered' | 'client-gone' | TryFailure> {
+    const upstream = resolveUpstreamTarget(target.provider, prepared.op);
+    if (upstream === null) {
+      return { kind: 'transport-error', error: new GatewayError('format_mismatch', `Provider "${target.provider.id}" has no ${prepared.op} endpoint.`) };
+    }
+    const headers = upstreamHeaders(request, target, prepared, secret);
+    const remaining = Math.max(1, Math.floor(deadline - performance.now()));
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await deps.upstream.forOrigin(upstream.origin).request({
+        path: upstream.path + forwardedQuery(request, prepared),
+        method: 'POST',
+        headers,
+        body: prepared.body,
+        signal: run.abort.signal,
+        headersTimeout: Math.min(routing.firstByteTimeoutMs, remaining),
+        bodyTimeout: routing.idleTimeoutMs,
+      });
+    } catch (e) {
+      if (run.clientGone) return 'client-gone';
+      return { kind: 'transport-error', error: transportError(e, target) };
+    }
+
+    if (res.statusCode >= 400) {
+      let body: Buffer;
+      try {
+        body = await readLimited(res.body, MAX_ERROR_BODY_BYTES);
+      } catch (e) {
+        if (run.clientGone) return 'client-gone';
+        return { kind: 'transport-error', error: transportError(e, target) };
+      }
+      const failure: TryFailure = { kind: 'upstream-error', status: res.statusCode, headers: res.headers, body, retryAfterMs: retryAfterMs(res.headers, Date.now()) };
+      if (isRetryableStatus(res.statusCode)) return failure;
+      sendUpstreamError(reply, run, failure, target, prepared);
+      return 'answered';
+    }
+
+    if (prepared.stream && isEventStream(res.headers)) {
+      return relayStream(reply, run, res, target, prepared);
+    }
+
+    let raw: Buffer;
+    try {
+      raw = Buffer.from(await res.body.arrayBuffer());
+    } catch (e) {
+      if (run.clientGone) return 'client-gone';
+      return { kind: 'transport-error', error: transportError(e, target) };
+    }
+    const parsed = safeParse(raw.toString('utf8'));
+    if (parsed === undefined) {
+      return { kind: 'transport-error', error: new GatewayError('upstream_invalid_response', `Provider "${target.provider.id}" answered with a body that is not JSON.`) };
+    }
+    run.usage = usageFromBody(prepared.usageShape, parsed);
+    let out: Buffer | string = raw;
+    if (prepared.translation) {
+      out = JSON.stringify(translateResponse(prepared.translation.to, prepared.translation.from, parsed, prepared.translation.ctx));
+    }
+    run.ttftMs = null;
+    sendJson(reply, run, res.statusCode, forwardableHeaders(res.headers), out);
+    return 'answered';
+  }
+
+  async function relayStream(
+    reply: FastifyReply,
+    run: RequestRun,
+    res: Dispatcher.ResponseData,
+    target: RouteTarget,
+    prepared: PreparedUpstreamRequest,
+  ): Promise<'answered' | 'client-gone' | TryFailure> {
+    const parser = createSseParser();
+    const tap = createStreamTap(prepared.usageShape);
+    const translation = prepared.translation;
+    const translator = translation
+      ? createStreamTranslator(translation.to, translation.from, {
+          ...translation.ctx,
+          estimatedInputTokens: translation.estimatedInputTokens,
+        })
+      : null;
+    const rewrite = translator !== null || prepared.hideUsageChunk;
+    const clientFormat: WireFormat = translation?.from ?? (target.provider.kind === 'anthropic' && route.op === 'messages' ? 'anthropic-messages' : 'openai-chat');
+    const raw = reply.raw;
+    let started = false;
+    let sawContent = false;
+
+    const start = (): void => {
+      reply.hijack();
+      const headers: Record<string, string> = {
+        ...forwardableHeaders(res.headers),
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        ...ascHeaders(run),
+      };
+      raw.writeHead(res.statusCode, headers);
+      started = true;
+    };
+
+    const write = async (data: string | Buffer): Promise<void> => {
+      if (!started) start();
+      if (sawContent && run.ttftMs === null) run.ttftMs = round(performance.now() - run.t0);
+      if (!raw.write(data)) await waitForDrain(raw, run.abort.signal);
+    };
+
+    const rewriteEvents = (events: ReturnType<typeof parser.push>): string => {
+      let out = '';
+      for (const ev of events) {
+        if (tap.observe(ev)) sawContent = true;
+        if (prepared.hideUsageChunk && isOpenAiUsageOnlyChunk(ev)) continue;
+        if (translator) {
+          for (const t of translator.push(ev)) out += serializeSseEvent(t);
+        } else {
+          out += serializeSseEvent(ev);
+        }
+      }
+      return out;
+    };
+
+    try {
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        const events = parser.push(chunk);
+        if (rewrite) {
+          const out = rewriteEvents(events);
+          if (out.length > 0) await write(out);
+        } else {
+          for (const ev of events) if (tap.observe(ev)) sawContent = true;
+          await write(chunk);
+        }
+      }
+      let tail = rewrite ? rewriteEvents(parser.end()) : '';
+      if (!rewrite) for (const ev of parser.end()) tap.observe(ev);
+      if (translator) for (const t of translator.end()) tail += serializeSseEvent(t);
+      if (tail.length > 0) await write(tail);
+      if (!started) start();
+      run.usage = tap.usage() ?? (translator ? translator.usage() : null);
+      run.status = res.statusCode;
+      raw.end();
+      return 'answered';
+    } catch (e) {
+      run.usage = tap.usage();
+      if (run.clientGone) return 'client-gone';
+      const err = transportError(e, target);
+      if (!started) return { kind: 'transport-error', error: err };
+      // Bytes already reached the client: no fallback now; end the stream with an error it can read.
+      run.status = 502;
+      run.errorCode = 'upstream_stream_error';
+      let out = '';
+      for (const ev of createStreamErrorEvents(clientFormat, { type: 'api_error', message: `upstream stream from "${target.provider.id}" failed: ${err.message}` })) {
+        out += serializeSseEvent(ev);
+      }
+      raw.end(out);
+      return 'answered';
+    }
+  }
+
+  function sendUpstreamError(reply: FastifyReply, run: RequestRun, failure: Extract<TryFailure, { kind: 'upstream-error' }>, target: RouteTarget, prepared: PreparedUpstreamRequest | null): void {
+    run.errorCode = `upstream_${failure.status}`;
+    let body: Buffer | string = failure.body;
+    if (prepared?.translation) {
+      const parsed = safeParse(failure.body.toString('utf8'));
+      body = JSON.stringify(translateErrorBody(prepared.translation.to, prepared.translation.from, failure.status, parsed ?? { message: failure.body.toString('utf8').slice(0, 500) }));
+    }
+    run.target = target;
+    sendJson(reply, run, failure.status, forwardableHeaders(failure.headers), body);
+  }
+
+  function sendJson(reply: FastifyReply, run: RequestRun, status: number, headers: Record<string, string>, body: Buffer | string): void {
+    run.status = status;
+    reply.code(status).headers(headers).header('content-type', 'application/json');
+    setAscHeaders(reply, run);
+    reply.send(body);
+  }
+}
+
+function parseClientRequest(body: unknown): ClientRequest {
+  if (!Buffer.isBuffer(body) || body.length === 0) {
+    throw new GatewayError('invalid_json', 'The request body must be a JSON object.');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    throw new GatewayError('invalid_json', `The request body is not valid JSON: ${(e as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new GatewayError('invalid_json', 'The request body must be a JSON object.');
+  }
+  const obj = parsed as Record<string, unknown>;
+  return { raw: body, body: obj, edited: false, stream: obj.stream === true };
+}
+
+function upstreamHeaders(request: FastifyRequest, target: RouteTarget, prepared: PreparedUpstreamRequest, secret: string): Record<string, string> {
+  const kind = target.provider.kind;
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: prepared.stream ? 'text/event-stream' : 'application/json',
+    // Compressed bodies would hide usage from the stream tap.
+    'accept-encoding': 'identity',
+    'user-agent': 'asc-gateway/0.1',
+    ...authHeaders(kind, secret),
+  };
+  // Client headers that matter upstream, when the client spoke that provider's own API.
+  const clientSpeaksKind = prepared.translation === null;
+  if (clientSpeaksKind) {
+    for (const name of FORWARDED_CLIENT_HEADERS[kind]) {
+      const v = headerValue(request.headers[name]);
+      if (v !== undefined) headers[name] = v;
+    }
+  }
+  if (kind === 'anthropic') {
+    headers['anthropic-version'] ??= ANTHROPIC_VERSION;
+    if (!clientSpeaksKind) {
+      const beta = headerValue(request.headers['anthropic-beta']);
+      if (beta !== undefined) headers['anthropic-beta'] = beta;
+    }
+  }
+  return headers;
+}
+
+/** Claude Code sends `?beta=true`; Anthropic accepts it, others get no client query string. */
+function forwardedQuery(request: FastifyRequest, prepared: PreparedUpstreamRequest): string {
+  if (prepared.translation !== null || (prepared.op !== 'messages' && prepared.op !== 'count_tokens')) return '';
+  const q = request.url.indexOf('?');
+  return q === -1 ? '' : request.url.slice(q);
+}
+
+function forwardableHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || !isForwardableResponseHeader(name) || name === 'content-type') continue;
+    out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+function isEventStream(headers: Record<string, string | string[] | undefined>): boolean {
+  const ct = headerValue(headers['content-type']);
+  return ct !== undefined && ct.includes('text/event-stream');
+}
+
+function ascHeaders(run: RequestRun): Record<string, string> {
+  const headers: Record<string, string> = {
+    'x-asc-request-id': run.id,
+    'x-asc-provider': run.target?.provider.id ?? 'none',
+    'x-asc-model': run.target?.model ?? 'none',
+  };
+  const attempts = summarizeAttempts(run.attempts, run.target);
+  if (attempts.length > 0) headers['x-asc-attempts'] = attempts;
+  return headers;
+}
+
+function setAscHeaders(reply: FastifyReply, run: RequestRun): void {
+  reply.headers(ascHeaders(run));
+}
+
+function summarizeAttempts(attempts: readonly Attempt[], current: RouteTarget | null): string {
+  const parts = attempts.map((a) => `${a.providerId}/${a.model}=${a.status ?? a.outcome}`);
+  if (current && (attempts.length === 0 || attempts[attempts.length - 1]!.outcome !== 'error')) {
+    parts.push(`${current.provider.id}/${current.model}=current`);
+  }
+  return parts.join(', ');
+}
+
+function toTrace(run: RequestRun, clientKeyId: string, usage: Usage, cost: { usd: number | null; note: string | null }): Trace {
+  return {
+    id: run.id,
+    startedAt: run.startedAt.toISOString(),
+    endedAt: new Date().toISOString(),
+    tenant: run.tenant,
+    profileVersion: run.profileVersion,
+    clientKeyId,
+    route: run.route.id,
+    method: 'POST',
+    modelRequested: run.modelRequested,
+    providerId: run.target?.provider.id ?? null,
+    providerRegion: run.target?.provider.region ?? null,
+    modelUsed: run.target?.model ?? null,
+    credentialFingerprint: run.credentialFingerprint,
+    status: run.status,
+    errorCode: run.errorCode,
+    latencyMs: round(performance.now() - run.t0),
+    ttftMs: run.ttftMs,
+    streamed: run.streamed,
+    usage,
+    costUsd: cost.usd,
+    costNote: cost.note,
+    attempts: run.attempts,
+    decisions: run.decisions,
+    warnings: run.warnings,
+  };
+}
+
+function toGatewayError(e: unknown): GatewayError {
+  if (isGatewayError(e)) return e;
+  return new GatewayError('internal_error', `internal error: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+}
+
+function transportError(e: unknown, target: RouteTarget): GatewayError {
+  const code = (e as { code?: string })?.code ?? '';
+  const where = `provider "${target.provider.id}" (${target.provider.baseUrl})`;
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
+    return new GatewayError('upstream_timeout', `Timed out waiting for ${where}.`, { cause: e });
+  }
+  if (code === 'UND_ERR_BODY_TIMEOUT') {
+    return new GatewayError('upstream_timeout', `${where} stopped sending in the middle of its response.`, { cause: e });
+  }
+  return new GatewayError('upstream_unreachable', `Could not reach ${where}: ${(e as Error)?.message ?? code}.`, { cause: e });
+}
+
+async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size <= limit) parts.push(chunk);
+  }
+  return Buffer.concat(parts);
+}
+
+function waitForDrain(stream: NodeJS.WritableStream, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    stream.once('drain', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

@@ -1,0 +1,93 @@
+import type { Usage } from '../../shared/trace.js';
+import type { SseEvent } from '../sse/sse-parser.js';
+import { mergeUsage, usageFromAnthropic, usageFromOpenAiChat, usageFromOpenAiResponses, type UsageShape } from './usage.js';
+
+/**
+ * Reads a provider's stream on the side: usage, and whether an event carries generated output
+ * (for time to first token). Only events that mention usage are JSON-parsed, so the tap costs a
+ * substring search per event on the hot path.
+ */
+export interface StreamTap {
+  /** Returns true when the event carries generated content (text, tool arguments). */
+  observe(ev: SseEvent): boolean;
+  usage(): Usage | null;
+}
+
+export function createStreamTap(shape: UsageShape): StreamTap {
+  let usage: Usage | null = null;
+  const take = (u: Usage | null): void => {
+    usage = mergeUsage(usage, u);
+  };
+  switch (shape) {
+    case 'openai-chat':
+      return {
+        observe(ev) {
+          const d = ev.data;
+          if (d.includes('"usage":{')) {
+            const parsed = safeParse(d);
+            take(usageFromOpenAiChat(parsed?.usage));
+          }
+          return isOpenAiContentChunk(d);
+        },
+        usage: () => usage,
+      };
+    case 'anthropic':
+      return {
+        observe(ev) {
+          if (ev.event === 'message_start') {
+            const parsed = safeParse(ev.data);
+            take(usageFromAnthropic((parsed?.message as Record<string, unknown> | undefined)?.usage));
+            return false;
+          }
+          if (ev.event === 'message_delta') {
+            take(usageFromAnthropic(safeParse(ev.data)?.usage));
+            return false;
+          }
+          return ev.event === 'content_block_delta';
+        },
+        usage: () => usage,
+      };
+    case 'openai-responses':
+      return {
+        observe(ev) {
+          if (ev.event === 'response.completed' || ev.event === 'response.incomplete') {
+            const parsed = safeParse(ev.data);
+            take(usageFromOpenAiResponses((parsed?.response as Record<string, unknown> | undefined)?.usage));
+            return false;
+          }
+          return ev.event !== undefined && ev.event.endsWith('.delta');
+        },
+        usage: () => usage,
+      };
+    case 'none':
+      return { observe: () => false, usage: () => null };
+    default: {
+      const never: never = shape;
+      throw new Error(`unknown usage shape ${String(never)}`);
+    }
+  }
+}
+
+function isOpenAiContentChunk(data: string): boolean {
+  if (data.includes('"tool_calls":[')) return true;
+  const i = data.indexOf('"content":"');
+  return i !== -1 && data.charCodeAt(i + 11) !== 34 /* not an empty string */;
+}
+
+export function safeParse(data: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(data);
+    return v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The usage-only chunk OpenAI appends when `stream_options.include_usage` is set: empty `choices`
+ * and a usage object. Hidden from clients that did not ask for it.
+ * @see https://platform.openai.com/docs/api-reference/chat/create#chat-create-stream_options
+ */
+export function isOpenAiUsageOnlyChunk(ev: SseEvent): boolean {
+  return ev.data.includes('"choices":[]') && ev.data.includes('"usage":{');
+}

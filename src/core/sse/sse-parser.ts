@@ -1,0 +1,139 @@
+/**
+ * Incremental Server-Sent Events parser (WHATWG HTML §9.2 "event stream interpretation").
+ * Bytes may arrive cut anywhere, inside a line or inside a multi-byte UTF-8 character; the
+ * streaming TextDecoder keeps partial characters and the parser keeps partial lines.
+ */
+export interface SseEvent {
+  /** The `event:` field; absent means the default "message". */
+  event?: string;
+  data: string;
+  id?: string;
+  retry?: number;
+}
+
+export interface SseParser {
+  /** Feed bytes or text; returns the events completed by this chunk. */
+  push(chunk: Uint8Array | string): SseEvent[];
+  /** End of input: returns an event left without its trailing blank line, if any. */
+  end(): SseEvent[];
+}
+
+export function createSseParser(): SseParser {
+  const decoder = new TextDecoder('utf-8');
+  let buffer = '';
+  let firstChunk = true;
+  let event: string | undefined;
+  let id: string | undefined;
+  let retry: number | undefined;
+  let dataLines: string[] = [];
+
+  function dispatch(out: SseEvent[]): void {
+    if (dataLines.length === 0 && event === undefined) {
+      return;
+    }
+    const ev: SseEvent = { data: dataLines.join('\n') };
+    if (event !== undefined) ev.event = event;
+    if (id !== undefined) ev.id = id;
+    if (retry !== undefined) ev.retry = retry;
+    out.push(ev);
+    event = undefined;
+    retry = undefined;
+    dataLines = [];
+  }
+
+  function processLine(line: string, out: SseEvent[]): void {
+    if (line === '') {
+      dispatch(out);
+      return;
+    }
+    if (line.charCodeAt(0) === 58 /* ':' comment */) {
+      return;
+    }
+    const colon = line.indexOf(':');
+    let field: string;
+    let value: string;
+    if (colon === -1) {
+      field = line;
+      value = '';
+    } else {
+      field = line.slice(0, colon);
+      value = line.charCodeAt(colon + 1) === 32 ? line.slice(colon + 2) : line.slice(colon + 1);
+    }
+    switch (field) {
+      case 'data':
+        dataLines.push(value);
+        break;
+      case 'event':
+        event = value;
+        break;
+      case 'id':
+        if (!value.includes('\0')) id = value;
+        break;
+      case 'retry':
+        if (/^\d+$/.test(value)) retry = Number(value);
+        break;
+      default:
+        break;
+    }
+  }
+
+  function drain(out: SseEvent[]): void {
+    let start = 0;
+    for (;;) {
+      const lf = buffer.indexOf('\n', start);
+      const cr = buffer.indexOf('\r', start);
+      let end: number;
+      let next: number;
+      if (cr !== -1 && (lf === -1 || cr < lf)) {
+        // A CR at the very end may be the first half of CRLF: wait for the next chunk.
+        if (cr === buffer.length - 1) break;
+        end = cr;
+        next = buffer.charCodeAt(cr + 1) === 10 ? cr + 2 : cr + 1;
+      } else if (lf !== -1) {
+        end = lf;
+        next = lf + 1;
+      } else {
+        break;
+      }
+      processLine(buffer.slice(start, end), out);
+      start = next;
+    }
+    buffer = start === 0 ? buffer : buffer.slice(start);
+  }
+
+  return {
+    push(chunk) {
+      let text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+      if (firstChunk && text.length > 0) {
+        firstChunk = false;
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      }
+      buffer += text;
+      const out: SseEvent[] = [];
+      drain(out);
+      return out;
+    },
+    end() {
+      buffer += decoder.decode();
+      const out: SseEvent[] = [];
+      drain(out);
+      if (buffer.length > 0) {
+        processLine(buffer.endsWith('\r') ? buffer.slice(0, -1) : buffer, out);
+        buffer = '';
+      }
+      dispatch(out);
+      return out;
+    },
+  };
+}
+
+/** Serialises one event the way providers send them: optional `event:` line, `data:` lines, blank line. */
+export function serializeSseEvent(ev: SseEvent): string {
+  let out = ev.event !== undefined ? `event: ${ev.event}\n` : '';
+  if (ev.data.includes('\n')) {
+    for (const line of ev.data.split('\n')) out += `data: ${line}\n`;
+  } else {
+    out += `data: ${ev.data}\n`;
+  }
+  return out + '\n';
+}

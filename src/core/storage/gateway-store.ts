@@ -1,0 +1,494 @@
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Trace } from '../../shared/trace.js';
+import {
+  AUDIT_EVENT_TYPES,
+  GENESIS_HASH,
+  hashAuditEntryText,
+  hashCheckpoint,
+  verifyAuditChain,
+  type AuditCheckpoint,
+  type AuditEvent,
+  type AuditEventType,
+  type AuditRow,
+  type AuditVerifyResult,
+  type StoredAuditRow,
+} from './audit-chain.js';
+import { canonicalJson } from './canonical-json.js';
+import { assertReadableSchema, migrate } from './schema.js';
+import { scrubSecrets } from './secret-scrub.js';
+import { mapRowToTrace, mapTraceToAuditEvent, mapTraceToRow, normalizeIsoTime, parseIsoBound, type TraceRow } from './trace-rows.js';
+
+export const DATABASE_FILE_NAME = 'asc.db';
+export const DEFAULT_FLUSH_INTERVAL_MS = 100;
+export const MAX_FLUSH_INTERVAL_MS = 250;
+export const DEFAULT_MAX_PENDING = 100_000;
+
+export type SpendGrouping = 'tenant' | 'model' | 'provider' | 'day';
+
+export interface SpendRow {
+  /** The tenant, model (used, else requested), provider id, or UTC day `YYYY-MM-DD`; null when the trace had none. */
+  key: string | null;
+  requests: number;
+  /** Requests that ended with status >= 400. */
+  errors: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  cacheWriteTokens: number;
+  /** Sum over priced requests only. */
+  costUsd: number;
+  /** Requests that reached a provider but have no cost (unknown price): never silently counted as $0. */
+  unpriced: number;
+}
+
+export interface AuditQueryResult {
+  at: string;
+  tenant: string | null;
+  windowMinutes: number;
+  /** The latest profile.loaded / switched / changed entry at or before `at` (for the tenant, if given). */
+  activeProfile: AuditRow | null;
+  /** request.served / request.denied entries within ±windowMinutes of `at`, nearest first. */
+  requests: AuditRow[];
+}
+
+export interface GatewayStore {
+  readonly file: string;
+  readonly readonly: boolean;
+  /**
+   * Enqueue; never blocks on disk. Written in one transaction per batch, flushed every
+   * `flushIntervalMs` by an unref'd timer. The trace's audit entry (request.served or
+   * request.denied) is appended in the same transaction. `capturedBody` is stored only when given
+   * (the profile's logging.capture allows it).
+   */
+  recordTrace(trace: Trace, capturedBody?: string): void;
+  recordAudit(event: AuditEvent): void;
+  /** Synchronous; used at shutdown. Throws if the write fails (the batch stays queued). */
+  flush(): void;
+  /** flush + close the database. Idempotent. */
+  close(): void;
+  /** Newest first. */
+  recentTraces(limit: number): Trace[];
+  capturedBody(traceId: string): string | null;
+  spendSummary(opts: { by: SpendGrouping; since?: string }): SpendRow[];
+  /** USD sum of priced requests for a tenant since a time; seeds budget ledgers at start. */
+  spendSince(tenant: string, sinceIso: string): number;
+  verifyAudit(): AuditVerifyResult;
+  /** Entries with since <= at < until, in chain (seq) order. */
+  exportAudit(opts: { since?: string; until?: string }): AuditRow[];
+  /** Which tenant used which model with which credential around time T, and the profile active then. */
+  queryAuditAt(atIso: string, tenant?: string, opts?: { windowMinutes?: number; limit?: number }): AuditQueryResult;
+  /** Removes traces and a verified prefix of the audit chain older than the cutoff, leaving a checkpoint. */
+  pruneOlderThan(cutoffIso: string): { removedTraces: number; removedAudit: number };
+}
+
+export interface OpenGatewayStoreOptions {
+  dataDir: string;
+  /** Default 100 ms, at most 250 ms. */
+  flushIntervalMs?: number;
+  readonly?: boolean;
+  /** Failures of the background flush (the batch stays queued and is retried). Default: process.emitWarning. */
+  onError?: (error: Error) => void;
+  /** Called after each committed batch; for metrics and the durability test. */
+  onFlush?: (info: { traces: number; audit: number; durationMs: number }) => void;
+  /** Queue bound while the disk is failing; beyond it the oldest items are dropped and reported. */
+  maxPending?: number;
+}
+
+/** No database yet (nothing recorded) or the data dir is wrong: a one-line message for the CLI. */
+export class StoreNotFoundError extends Error {
+  override readonly name = 'StoreNotFoundError';
+}
+
+/** The store cannot record: it was opened read-only or closed. */
+export class StoreStateError extends Error {
+  override readonly name = 'StoreStateError';
+}
+
+type Pending =
+  | { kind: 'trace'; row: TraceRow; audit: PendingAudit }
+  | { kind: 'audit'; audit: PendingAudit };
+
+interface PendingAudit {
+  at: string;
+  type: AuditEventType;
+  tenant: string | null;
+  profile_version: number | null;
+  /** Canonical JSON, snapshotted at enqueue so later mutation by the caller changes nothing. */
+  detail: string;
+}
+
+type StoredAuditDbRow = StoredAuditRow;
+
+const REQUEST_TYPES = ['request.served', 'request.denied'] as const;
+const PROFILE_TYPES = ['profile.loaded', 'profile.switched', 'profile.changed'] as const;
+
+const SPEND_KEY: Record<SpendGrouping, string> = {
+  tenant: 'tenant',
+  model: 'COALESCE(model_used, model_requested)',
+  provider: 'provider_id',
+  day: 'substr(started_at, 1, 10)',
+};
+
+export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
+  const file = join(opts.dataDir, DATABASE_FILE_NAME);
+  const isReadonly = opts.readonly === true;
+  const flushIntervalMs = Math.min(Math.max(opts.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS, 1), MAX_FLUSH_INTERVAL_MS);
+  const maxPending = opts.maxPending ?? DEFAULT_MAX_PENDING;
+  const onError = opts.onError ?? ((e: Error) => process.emitWarning(e.message, 'ASCStorageWarning'));
+
+  let db: Database.Database;
+  if (isReadonly) {
+    if (!existsSync(file)) {
+      throw new StoreNotFoundError(`no ASC database at ${file} (nothing recorded yet, or pass --data-dir / ASC_DATA_DIR)`);
+    }
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    db.pragma('busy_timeout = 5000');
+    assertReadableSchema(db, file);
+  } else {
+    mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+    // Create the file owner-only before SQLite does; SQLite gives -wal and -shm the same mode.
+    if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    // WAL + NORMAL: a committed batch survives a process crash; an OS crash may lose the last
+    // batches but never corrupts the database.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+  }
+
+  const stmt = {
+    insertTrace: isReadonly
+      ? null
+      : db.prepare(`INSERT OR IGNORE INTO traces (id, started_at, ended_at, tenant, profile_version, client_key_id, route, method,
+          model_requested, model_used, provider_id, provider_region, credential_fingerprint, status, error_code, latency_ms, ttft_ms,
+          streamed, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, cost_usd, cost_note, attempts, decisions,
+          warnings, captured_body)
+        VALUES (@id, @started_at, @ended_at, @tenant, @profile_version, @client_key_id, @route, @method, @model_requested,
+          @model_used, @provider_id, @provider_region, @credential_fingerprint, @status, @error_code, @latency_ms, @ttft_ms,
+          @streamed, @input_tokens, @output_tokens, @cached_input_tokens, @cache_write_tokens, @cost_usd, @cost_note, @attempts,
+          @decisions, @warnings, @captured_body)`),
+    insertAudit: isReadonly
+      ? null
+      : db.prepare(`INSERT INTO audit_log (seq, at, type, tenant, profile_version, detail, prev_hash, hash)
+        VALUES (@seq, @at, @type, @tenant, @profile_version, @detail, @prev_hash, @hash)`),
+    upsertHead: isReadonly
+      ? null
+      : db.prepare(`INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`),
+    head: db.prepare(`SELECT seq, hash FROM audit_head WHERE id = 1`),
+    lastAudit: db.prepare(`SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`),
+    lastCheckpoint: db.prepare(`SELECT seq, hash, at, checkpoint_hash FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`),
+  };
+
+  let queue: Pending[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  let closed = false;
+
+  /** The chain head as committed; read inside the write transaction so a lost batch or another writer cannot fork the chain. */
+  function readChainHead(): { seq: number; hash: string } {
+    const head = stmt.head.get() as { seq: number; hash: string } | undefined;
+    if (head) return head;
+    const last = stmt.lastAudit.get() as { seq: number; hash: string } | undefined;
+    if (last) return last;
+    const cp = stmt.lastCheckpoint.get() as AuditCheckpoint | undefined;
+    return cp ? { seq: cp.seq, hash: cp.hash } : { seq: 0, hash: GENESIS_HASH };
+  }
+
+  const writeBatch = db.transaction((batch: Pending[]) => {
+    const insertTrace = stmt.insertTrace!;
+    const insertAudit = stmt.insertAudit!;
+    let head = readChainHead();
+    const startSeq = head.seq;
+    let traces = 0;
+    const append = (a: PendingAudit): void => {
+      const seq = head.seq + 1;
+      const hash = hashAuditEntryText(head.hash, { seq, ...a });
+      insertAudit.run({ seq, ...a, prev_hash: head.hash, hash });
+      head = { seq, hash };
+    };
+    for (const item of batch) {
+      if (item.kind === 'trace') {
+        // A repeated trace id is ignored, and so is its audit entry: one request, one entry.
+        if (insertTrace.run(item.row).changes === 1) {
+          traces++;
+          append(item.audit);
+        }
+      } else {
+        append(item.audit);
+      }
+    }
+    if (head.seq !== startSeq) stmt.upsertHead!.run(head.seq, head.hash);
+    return { traces, audit: head.seq - startSeq };
+  });
+
+  function assertWritable(): void {
+    if (closed) throw new StoreStateError('gateway store is closed');
+    if (isReadonly) throw new StoreStateError('gateway store was opened read-only');
+  }
+
+  function enqueue(item: Pending): void {
+    queue.push(item);
+    if (queue.length > maxPending) {
+      const dropped = queue.length - maxPending;
+      queue.splice(0, dropped);
+      onError(new Error(`storage queue full: dropped ${dropped} oldest unwritten record(s)`));
+    }
+    if (timer === null) {
+      timer = setTimeout(backgroundFlush, flushIntervalMs);
+      timer.unref();
+    }
+  }
+
+  function backgroundFlush(): void {
+    timer = null;
+    try {
+      flush();
+    } catch (e) {
+      onError(e instanceof Error ? e : new Error(String(e)));
+      if (queue.length > 0 && !closed && timer === null) {
+        timer = setTimeout(backgroundFlush, flushIntervalMs);
+        timer.unref();
+      }
+    }
+  }
+
+  function flush(): void {
+    if (closed || isReadonly || queue.length === 0) return;
+    const batch = queue;
+    queue = [];
+    const started = performance.now();
+    let info: { traces: number; audit: number };
+    try {
+      info = writeBatch.immediate(batch);
+    } catch (e) {
+      queue = batch.concat(queue);
+      throw e;
+    }
+    opts.onFlush?.({ ...info, durationMs: performance.now() - started });
+  }
+
+  /** Reads on the writing store see everything recorded so far. */
+  function beforeRead(): void {
+    if (closed) throw new StoreStateError('gateway store is closed');
+    if (!isReadonly) flush();
+  }
+
+  function toAuditRow(r: StoredAuditDbRow): AuditRow {
+    let detail: Record<string, unknown>;
+    try {
+      detail = JSON.parse(r.detail) as Record<string, unknown>;
+    } catch {
+      detail = { unparseable: r.detail };
+    }
+    return { seq: r.seq, at: r.at, type: r.type, tenant: r.tenant, profile_version: r.profile_version, detail, prev_hash: r.prev_hash, hash: r.hash };
+  }
+
+  function verifyAudit(): AuditVerifyResult {
+    beforeRead();
+    return db.transaction(() => {
+      const checkpoint = (stmt.lastCheckpoint.get() as AuditCheckpoint | undefined) ?? null;
+      const head = (stmt.head.get() as { seq: number; hash: string } | undefined) ?? null;
+      const rows = db.prepare(`SELECT seq, at, type, tenant, profile_version, detail, prev_hash, hash FROM audit_log ORDER BY seq`).iterate() as IterableIterator<StoredAuditDbRow>;
+      try {
+        return verifyAuditChain(rows, { checkpoint, head });
+      } finally {
+        // An early verdict leaves the statement open; it holds the connection until returned.
+        rows.return?.();
+      }
+    })();
+  }
+
+  return {
+    file,
+    readonly: isReadonly,
+
+    recordTrace(trace, capturedBody) {
+      assertWritable();
+      const event = mapTraceToAuditEvent(trace);
+      enqueue({ kind: 'trace', row: mapTraceToRow(trace, capturedBody ?? null), audit: toPendingAudit(event) });
+    },
+
+    recordAudit(event) {
+      assertWritable();
+      enqueue({ kind: 'audit', audit: toPendingAudit(event) });
+    },
+
+    flush,
+
+    close() {
+      if (closed) return;
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+      try {
+        flush();
+      } finally {
+        closed = true;
+        db.close();
+      }
+    },
+
+    recentTraces(limit) {
+      beforeRead();
+      const n = Math.max(0, Math.floor(limit));
+      const rows = db.prepare(`SELECT * FROM traces ORDER BY started_at DESC, rowid DESC LIMIT ?`).all(n) as TraceRow[];
+      return rows.map(mapRowToTrace);
+    },
+
+    capturedBody(traceId) {
+      beforeRead();
+      const row = db.prepare(`SELECT captured_body FROM traces WHERE id = ?`).get(traceId) as { captured_body: string | null } | undefined;
+      return row?.captured_body ?? null;
+    },
+
+    spendSummary({ by, since }) {
+      beforeRead();
+      const key = SPEND_KEY[by];
+      if (key === undefined) throw new RangeError(`unknown spend grouping: ${String(by)}`);
+      const sinceIso = since === undefined ? '' : parseIsoBound(since, 'since');
+      const order = by === 'day' ? 'key ASC' : 'cost_usd DESC, requests DESC, key ASC';
+      const rows = db
+        .prepare(
+          `SELECT ${key} AS key,
+             COUNT(*) AS requests,
+             SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END) AS errors,
+             COALESCE(SUM(input_tokens), 0) AS input_tokens,
+             COALESCE(SUM(output_tokens), 0) AS output_tokens,
+             COALESCE(SUM(cached_input_tokens), 0) AS cached_input_tokens,
+             COALESCE(SUM(cache_write_tokens), 0) AS cache_write_tokens,
+             COALESCE(SUM(cost_usd), 0) AS cost_usd,
+             SUM(CASE WHEN cost_usd IS NULL AND provider_id IS NOT NULL THEN 1 ELSE 0 END) AS unpriced
+           FROM traces WHERE started_at >= ? GROUP BY 1 ORDER BY ${order}`,
+        )
+        .all(sinceIso) as Array<{
+        key: string | null;
+        requests: number;
+        errors: number;
+        input_tokens: number;
+        output_tokens: number;
+        cached_input_tokens: number;
+        cache_write_tokens: number;
+        cost_usd: number;
+        unpriced: number;
+      }>;
+      return rows.map((r) => ({
+        key: r.key,
+        requests: r.requests,
+        errors: r.errors,
+        inputTokens: r.input_tokens,
+        outputTokens: r.output_tokens,
+        cachedInputTokens: r.cached_input_tokens,
+        cacheWriteTokens: r.cache_write_tokens,
+        costUsd: r.cost_usd,
+        unpriced: r.unpriced,
+      }));
+    },
+
+    spendSince(tenant, sinceIso) {
+      beforeRead();
+      const row = db
+        .prepare(`SELECT COALESCE(SUM(cost_usd), 0) AS usd FROM traces WHERE tenant = ? AND started_at >= ?`)
+        .get(tenant, parseIsoBound(sinceIso, 'sinceIso')) as { usd: number };
+      return row.usd;
+    },
+
+    verifyAudit,
+
+    exportAudit({ since, until }) {
+      beforeRead();
+      const lo = since === undefined ? '' : parseIsoBound(since, 'since');
+      const hi = until === undefined ? null : parseIsoBound(until, 'until');
+      const rows = db
+        .prepare(`SELECT * FROM audit_log WHERE at >= ? AND (? IS NULL OR at < ?) ORDER BY seq`)
+        .all(lo, hi, hi) as StoredAuditDbRow[];
+      return rows.map(toAuditRow);
+    },
+
+    queryAuditAt(atIso, tenant, queryOpts = {}) {
+      beforeRead();
+      const at = parseIsoBound(atIso, 'at');
+      const windowMinutes = queryOpts.windowMinutes ?? 5;
+      const limit = queryOpts.limit ?? 50;
+      const t = Date.parse(at);
+      const lo = new Date(t - windowMinutes * 60_000).toISOString();
+      const hi = new Date(t + windowMinutes * 60_000).toISOString();
+      const tenantFilter = tenant === undefined ? '' : 'AND tenant = @tenant';
+      const params = { at, lo, hi, limit, tenant: tenant ?? null };
+      const requests = db
+        .prepare(
+          `SELECT * FROM audit_log
+           WHERE type IN (${REQUEST_TYPES.map((x) => `'${x}'`).join(',')}) AND at >= @lo AND at <= @hi ${tenantFilter}
+           ORDER BY abs(julianday(at) - julianday(@at)), seq LIMIT @limit`,
+        )
+        .all(params) as StoredAuditDbRow[];
+      const profile = db
+        .prepare(
+          `SELECT * FROM audit_log
+           WHERE type IN (${PROFILE_TYPES.map((x) => `'${x}'`).join(',')}) AND at <= @at ${tenantFilter}
+           ORDER BY at DESC, seq DESC LIMIT 1`,
+        )
+        .get({ at, tenant: tenant ?? null }) as StoredAuditDbRow | undefined;
+      return {
+        at,
+        tenant: tenant ?? null,
+        windowMinutes,
+        activeProfile: profile ? toAuditRow(profile) : null,
+        requests: requests.map(toAuditRow),
+      };
+    },
+
+    pruneOlderThan(cutoffIso) {
+      assertWritable();
+      flush();
+      const cutoff = parseIsoBound(cutoffIso, 'cutoffIso');
+      return db.transaction(() => {
+        const removedTraces = db.prepare(`DELETE FROM traces WHERE started_at < ?`).run(cutoff).changes;
+        // Only a prefix of the chain can go: up to the first entry at or after the cutoff.
+        const firstKept = db.prepare(`SELECT MIN(seq) AS seq FROM audit_log WHERE at >= ?`).get(cutoff) as { seq: number | null };
+        const lastRemoved =
+          firstKept.seq !== null
+            ? firstKept.seq - 1
+            : ((db.prepare(`SELECT MAX(seq) AS seq FROM audit_log`).get() as { seq: number | null }).seq ?? 0);
+        const checkpoint = (stmt.lastCheckpoint.get() as AuditCheckpoint | undefined) ?? null;
+        if (lastRemoved <= (checkpoint?.seq ?? 0)) return { removedTraces, removedAudit: 0 };
+        // Sign off only a prefix that verifies: pruning must not launder a tampered entry.
+        const prefix = db
+          .prepare(`SELECT seq, at, type, tenant, profile_version, detail, prev_hash, hash FROM audit_log WHERE seq <= ? ORDER BY seq`)
+          .iterate(lastRemoved) as IterableIterator<StoredAuditDbRow>;
+        let check;
+        try {
+          check = verifyAuditChain(prefix, { checkpoint, head: null });
+        } finally {
+          prefix.return?.();
+        }
+        const last = db.prepare(`SELECT seq, hash, at FROM audit_log WHERE seq = ?`).get(lastRemoved) as { seq: number; hash: string; at: string } | undefined;
+        if (!check.ok || !last) {
+          onError(new Error(`audit pruning skipped: chain broken at entry ${check.ok ? lastRemoved : check.firstBrokenSeq}`));
+          return { removedTraces, removedAudit: 0 };
+        }
+        const removedAudit = db.prepare(`DELETE FROM audit_log WHERE seq <= ?`).run(lastRemoved).changes;
+        db.prepare(
+          `INSERT INTO audit_checkpoints (seq, hash, at, checkpoint_hash, pruned_at, removed_entries) VALUES (?, ?, ?, ?, ?, ?)`,
+        ).run(last.seq, last.hash, last.at, hashCheckpoint(last), new Date().toISOString(), removedAudit);
+        return { removedTraces, removedAudit };
+      }).immediate();
+    },
+  };
+}
+
+function toPendingAudit(event: AuditEvent): PendingAudit {
+  if (!(AUDIT_EVENT_TYPES as readonly string[]).includes(event.type)) {
+    throw new TypeError(`unknown audit event type: ${String(event.type)}`);
+  }
+  if (event.detail === null || typeof event.detail !== 'object' || Array.isArray(event.detail)) {
+    throw new TypeError('audit event detail must be an object');
+  }
+  return {
+    at: normalizeIsoTime(event.at),
+    type: event.type,
+    tenant: event.tenant,
+    profile_version: event.profileVersion,
+    detail: canonicalJson(scrubSecrets(event.detail)),
+  };
+}

@@ -1,0 +1,160 @@
+import type { Trace } from '../../shared/trace.js';
+import type { AuditEvent } from './audit-chain.js';
+
+/** The `traces` table row; column names match the schema. */
+export interface TraceRow {
+  id: string;
+  started_at: string;
+  ended_at: string;
+  tenant: string | null;
+  profile_version: number | null;
+  client_key_id: string | null;
+  route: string;
+  method: string;
+  model_requested: string | null;
+  model_used: string | null;
+  provider_id: string | null;
+  provider_region: string | null;
+  credential_fingerprint: string | null;
+  status: number;
+  error_code: string | null;
+  latency_ms: number;
+  ttft_ms: number | null;
+  streamed: number;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  cached_input_tokens: number | null;
+  cache_write_tokens: number | null;
+  cost_usd: number | null;
+  cost_note: string | null;
+  attempts: string;
+  decisions: string;
+  warnings: string;
+  captured_body: string | null;
+}
+
+/**
+ * ISO times are stored as `Date#toISOString()` (UTC, milliseconds) so that range queries can
+ * compare text; a value that does not parse as a date is kept as given rather than invented.
+ */
+export function normalizeIsoTime(value: string): string {
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? value : new Date(ms).toISOString();
+}
+
+/** For query bounds supplied by callers: an unparseable bound is a programming error, not an empty result. */
+export function parseIsoBound(value: string, name: string): string {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new RangeError(`${name} is not a valid ISO time: ${JSON.stringify(value)}`);
+  return new Date(ms).toISOString();
+}
+
+export function mapTraceToRow(trace: Trace, capturedBody: string | null): TraceRow {
+  return {
+    id: trace.id,
+    started_at: normalizeIsoTime(trace.startedAt),
+    ended_at: normalizeIsoTime(trace.endedAt),
+    tenant: trace.tenant,
+    profile_version: trace.profileVersion,
+    client_key_id: trace.clientKeyId,
+    route: trace.route,
+    method: trace.method,
+    model_requested: trace.modelRequested,
+    model_used: trace.modelUsed,
+    provider_id: trace.providerId,
+    provider_region: trace.providerRegion,
+    credential_fingerprint: trace.credentialFingerprint,
+    status: trace.status,
+    error_code: trace.errorCode,
+    latency_ms: trace.latencyMs,
+    ttft_ms: trace.ttftMs,
+    streamed: trace.streamed ? 1 : 0,
+    input_tokens: trace.usage.inputTokens,
+    output_tokens: trace.usage.outputTokens,
+    cached_input_tokens: trace.usage.cachedInputTokens,
+    cache_write_tokens: trace.usage.cacheWriteTokens,
+    cost_usd: trace.costUsd,
+    cost_note: trace.costNote,
+    attempts: JSON.stringify(trace.attempts),
+    decisions: JSON.stringify(trace.decisions),
+    warnings: JSON.stringify(trace.warnings),
+    captured_body: capturedBody,
+  };
+}
+
+export function mapRowToTrace(row: TraceRow): Trace {
+  return {
+    id: row.id,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    tenant: row.tenant,
+    profileVersion: row.profile_version,
+    clientKeyId: row.client_key_id,
+    route: row.route,
+    method: row.method,
+    modelRequested: row.model_requested,
+    providerId: row.provider_id,
+    providerRegion: row.provider_region,
+    modelUsed: row.model_used,
+    credentialFingerprint: row.credential_fingerprint,
+    status: row.status,
+    errorCode: row.error_code,
+    latencyMs: row.latency_ms,
+    ttftMs: row.ttft_ms,
+    streamed: row.streamed === 1,
+    usage: {
+      inputTokens: row.input_tokens,
+      outputTokens: row.output_tokens,
+      cachedInputTokens: row.cached_input_tokens,
+      cacheWriteTokens: row.cache_write_tokens,
+    },
+    costUsd: row.cost_usd,
+    costNote: row.cost_note,
+    attempts: parseJsonArray(row.attempts) as Trace['attempts'],
+    decisions: parseJsonArray(row.decisions) as Trace['decisions'],
+    warnings: parseJsonArray(row.warnings) as Trace['warnings'],
+  };
+}
+
+function parseJsonArray(text: string): unknown[] {
+  try {
+    const v: unknown = JSON.parse(text);
+    return Array.isArray(v) ? v : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * A request is audited as denied when the gateway refused it before any upstream was tried (or a
+ * policy rule said deny); everything that reached a provider is "served", with its status and
+ * error code in the detail, because the audit question is who used which model with which key.
+ */
+export function isDeniedTrace(trace: Trace): boolean {
+  if (trace.status < 400) return false;
+  return trace.attempts.length === 0 || trace.decisions.some((d) => d.outcome === 'deny');
+}
+
+export function mapTraceToAuditEvent(trace: Trace): AuditEvent {
+  const deniedBy = trace.decisions.filter((d) => d.outcome === 'deny').map((d) => d.rule);
+  return {
+    type: isDeniedTrace(trace) ? 'request.denied' : 'request.served',
+    at: trace.startedAt,
+    tenant: trace.tenant,
+    profileVersion: trace.profileVersion,
+    detail: {
+      traceId: trace.id,
+      route: trace.route,
+      clientKeyId: trace.clientKeyId,
+      modelRequested: trace.modelRequested,
+      modelUsed: trace.modelUsed,
+      providerId: trace.providerId,
+      providerRegion: trace.providerRegion,
+      credentialFingerprint: trace.credentialFingerprint,
+      status: trace.status,
+      errorCode: trace.errorCode,
+      costUsd: trace.costUsd,
+      ...(deniedBy.length > 0 ? { deniedBy } : {}),
+    },
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * Pure format translation between the OpenAI Chat Completions and Anthropic Messages wire
+ * formats, plus the Mistral dialect of OpenAI chat. No I/O.
+ *
+ * Choices (details next to the code):
+ * - Usage: the trace `Usage` counts `inputTokens` INCLUDING cache reads and writes (OpenAI
+ *   `prompt_tokens` meaning); Anthropic `input_tokens` excludes them and is converted both ways
+ *   (usage-mapping.ts). Use `mapOpenAiUsage` / `mapAnthropicUsage` for pass-through traffic too.
+ * - Thinking: Anthropic `thinking` / `redacted_thinking` blocks (and Mistral `thinking` chunks) are
+ *   dropped from OpenAI-format output with a warning, never mixed into the text; in requests they
+ *   are dropped from history with a warning, and the `thinking` parameter is dropped with a warning.
+ * - Streaming `include_usage`: `translateRequest` returns `includeUsage`; pass it as
+ *   `ctx.includeUsage` to `createStreamTranslator`.
+ */
+import { GatewayError } from '../gateway-error.js';
+import type { SseEvent } from '../sse/sse-parser.js';
+import { EMPTY_USAGE, type Usage } from '../../shared/trace.js';
+import type { WireFormat } from '../../shared/wire-format.js';
+import { assertNever, type StreamPart } from './canonical.js';
+import { convertToOpenAiRequest } from './anthropic-to-openai-request.js';
+import { isRecord } from './json-guards.js';
+import { convertToMistralDialect } from './mistral-dialect.js';
+import { convertToAnthropicRequest } from './openai-to-anthropic-request.js';
+import {
+  convertToAnthropicResponse,
+  convertToOpenAiResponse,
+  mapAnthropicResponse,
+  mapOpenAiResponse,
+} from './response-conversion.js';
+import { createAnthropicStreamEmitter, createOpenAiStreamEmitter, type StreamEmitter } from './stream-emitters.js';
+import { createAnthropicStreamReader, createOpenAiStreamReader, type StreamReader } from './stream-readers.js';
+import type { TranslatedRequest, TranslationContext } from './types.js';
+import { mergeUsage } from './usage-mapping.js';
+
+export type { TranslatedRequest, TranslationContext } from './types.js';
+export { convertToMistralDialect } from './mistral-dialect.js';
+export { createStreamErrorEvents, translateErrorBody } from './error-body.js';
+export { estimateInputTokens } from './token-estimate.js';
+export { defaultMaxOutputTokens } from './model-limits.js';
+export { mapOpenAiUsage, mapAnthropicUsage } from './usage-mapping.js';
+
+/**
+ * Client body → upstream body. Sets `model` to `ctx.upstreamModel`. For a Mistral target the
+ * Mistral dialect is applied here (convertToMistralDialect is idempotent, so applying it again is
+ * harmless). Throws GatewayError('unsupported_field') for what cannot be carried.
+ */
+export function translateRequest(from: WireFormat, to: WireFormat, body: Record<string, unknown>, ctx: TranslationContext): TranslatedRequest {
+  if (to === 'anthropic-messages' && ctx.targetKind !== 'anthropic') {
+    throw new GatewayError('format_mismatch', `a ${ctx.targetKind} target does not speak the Anthropic Messages format`);
+  }
+  if (to === 'openai-chat' && ctx.targetKind === 'anthropic') {
+    throw new GatewayError('format_mismatch', 'an anthropic target is served in the Anthropic Messages format');
+  }
+  let result: TranslatedRequest;
+  switch (from) {
+    case 'openai-chat': {
+      const includeUsage = body.stream === true && isRecord(body.stream_options) && body.stream_options.include_usage === true;
+      switch (to) {
+        case 'openai-chat':
+          result = { body: { ...body, model: ctx.upstreamModel }, warnings: [], includeUsage };
+          break;
+        case 'anthropic-messages':
+          result = convertToAnthropicRequest(body, ctx.upstreamModel);
+          break;
+        default:
+          return assertNever(to, 'wire format');
+      }
+      break;
+    }
+    case 'anthropic-messages':
+      switch (to) {
+        case 'openai-chat':
+          result = { ...convertToOpenAiRequest(body, ctx.upstreamModel, ctx.targetKind), includeUsage: false };
+          break;
+        case 'anthropic-messages':
+          result = { body: { ...body, model: ctx.upstreamModel }, warnings: [], includeUsage: false };
+          break;
+        default:
+          return assertNever(to, 'wire format');
+      }
+      break;
+    default:
+      return assertNever(from, 'wire format');
+  }
+  if (to === 'openai-chat' && ctx.targetKind === 'mistral') {
+    const mistral = convertToMistralDialect(result.body);
+    result = { ...result, body: mistral.body, warnings: [...result.warnings, ...mistral.warnings] };
+  }
+  return result;
+}
+
+function nowSeconds(ctx: TranslationContext): number {
+  return ctx.created ?? Math.floor(Date.now() / 1000);
+}
+
+/**
+ * Upstream JSON response → client format. `warnings`, when given, receives what was dropped
+ * (e.g. thinking blocks). Throws GatewayError('upstream_invalid_response') for a body that is not
+ * a response of the `from` format, or tool arguments that are not a JSON object (Anthropic needs one).
+ */
+export function translateResponse(from: WireFormat, to: WireFormat, body: unknown, ctx: TranslationContext, warnings: string[] = []): Record<string, unknown> {
+  if (from === to) {
+    if (!isRecord(body)) throw new GatewayError('upstream_invalid_response', 'upstream response is not a JSON object');
+    return { ...body, model: ctx.clientModel };
+  }
+  const canonical = from === 'openai-chat' ? mapOpenAiResponse(body, warnings) : mapAnthropicResponse(body, warnings);
+  switch (to) {
+    case 'openai-chat':
+      return convertToOpenAiResponse(canonical, ctx.clientModel, nowSeconds(ctx));
+    case 'anthropic-messages':
+      return convertToAnthropicResponse(canonical, ctx.clientModel);
+    default:
+      return assertNever(to, 'wire format');
+  }
+}
+
+export interface StreamTranslator {
+  /** One parsed upstream event in, the client-format events it completes out. */
+  push(ev: SseEvent): SseEvent[];
+  /** Upstream closed: closing events, or an error event if the upstream stream was cut short. */
+  end(): SseEvent[];
+  /** Upstream usage so far, in the trace convention (inputTokens include cache reads/writes). */
+  usage(): Usage;
+  /** What was dropped on the way (thinking blocks, unknown block types). */
+  warnings(): string[];
+}
+
+function createReader(format: WireFormat): StreamReader {
+  switch (format) {
+    case 'openai-chat':
+      return createOpenAiStreamReader();
+    case 'anthropic-messages':
+      return createAnthropicStreamReader();
+    default:
+      return assertNever(format, 'wire format');
+  }
+}
+
+function createEmitter(format: WireFormat, ctx: TranslationContext & { estimatedInputTokens: number }): StreamEmitter {
+  switch (format) {
+    case 'openai-chat':
+      return createOpenAiStreamEmitter({ model: ctx.clientModel, created: nowSeconds(ctx), includeUsage: ctx.includeUsage === true });
+    case 'anthropic-messages':
+      return createAnthropicStreamEmitter({ model: ctx.clientModel, estimatedInputTokens: ctx.estimatedInputTokens });
+    default:
+      return assertNever(format, 'wire format');
+  }
+}
+
+/**
+ * Upstream SSE events (already parsed by createSseParser) → client SSE events. Works for any
+ * pair, same format included (then it normalises rather than passing bytes through).
+ */
+export function createStreamTranslator(from: WireFormat, to: WireFormat, ctx: TranslationContext & { estimatedInputTokens: number }): StreamTranslator {
+  const reader = createReader(from);
+  const emitter = createEmitter(to, ctx);
+  let usage: Usage = { ...EMPTY_USAGE };
+  const emitAll = (parts: StreamPart[]): SseEvent[] => {
+    const out: SseEvent[] = [];
+    for (const part of parts) {
+      if (part.type === 'usage') usage = mergeUsage(usage, part.usage);
+      else if (part.type === 'start') usage = mergeUsage(usage, part.usage);
+      out.push(...emitter.emit(part));
+    }
+    return out;
+  };
+  return {
+    push: (ev) => emitAll(reader.push(ev)),
+    end: () => emitAll(reader.end()),
+    usage: () => ({ ...usage }),
+    warnings: () => [...reader.warnings],
+  };
+}
+

@@ -1,0 +1,238 @@
+import type { SseEvent } from '../sse/sse-parser.js';
+import type { StreamPart } from './canonical.js';
+import { mapAnthropicStopReason, mapOpenAiFinishReason } from './finish-reason-mapping.js';
+import { asArray, asNumber, asString, isRecord, tryParseJson, type JsonObject } from './json-guards.js';
+import { THINKING_DROPPED, extractOpenAiContentText } from './response-conversion.js';
+import { completeUsage, mapAnthropicUsage, mapOpenAiUsage } from './usage-mapping.js';
+import { EMPTY_USAGE, type Usage } from '../../shared/trace.js';
+
+/**
+ * Upstream SSE events → canonical StreamParts. A malformed or truncated upstream stream becomes
+ * an `error` part, never an exception.
+ */
+export interface StreamReader {
+  push(ev: SseEvent): StreamPart[];
+  end(): StreamPart[];
+  readonly warnings: string[];
+}
+
+const TRUNCATED: StreamPart = { type: 'error', error: { type: 'api_error', message: 'upstream stream ended before the response was complete' } };
+
+function malformed(what: string): StreamPart {
+  return { type: 'error', error: { type: 'api_error', message: `upstream sent a malformed stream event (${what})` } };
+}
+
+function partialOf(u: Usage): Partial<Usage> {
+  const out: Partial<Usage> = {};
+  if (u.inputTokens !== null) out.inputTokens = u.inputTokens;
+  if (u.outputTokens !== null) out.outputTokens = u.outputTokens;
+  if (u.cachedInputTokens !== null) out.cachedInputTokens = u.cachedInputTokens;
+  if (u.cacheWriteTokens !== null) out.cacheWriteTokens = u.cacheWriteTokens;
+  return out;
+}
+
+/**
+ * OpenAI (and Mistral) `chat.completion.chunk` stream.
+ * @see https://platform.openai.com/docs/api-reference/chat-streaming/streaming
+ * Tool-call fragments are keyed by `index`; a new `id` at an index already in use starts a new
+ * call, because Mistral sends each (complete) parallel call with index 0.
+ */
+export function createOpenAiStreamReader(): StreamReader {
+  const warnings: string[] = [];
+  let started = false;
+  let finished = false;
+  let ended = false;
+  let sawRefusal = false;
+  let nextTool = 0;
+  const tools = new Map<number, { toolIndex: number; id: string }>();
+
+  function fail(part: StreamPart): StreamPart[] {
+    ended = true;
+    return [part];
+  }
+
+  return {
+    warnings,
+    push(ev) {
+      if (ended) return [];
+      const data = ev.data.trim();
+      if (data === '[DONE]') {
+        ended = true;
+        // Some OpenAI-compatible servers omit finish_reason before [DONE]; the stream did end cleanly.
+        const out: StreamPart[] = started ? [] : [{ type: 'start', id: '', usage: { ...EMPTY_USAGE } }];
+        if (!finished) out.push({ type: 'finish', reason: 'stop', stopSequence: null });
+        out.push({ type: 'end' });
+        return out;
+      }
+      if (data === '') return [];
+      const parsed = tryParseJson(data);
+      if (!parsed.ok || !isRecord(parsed.value)) return fail(malformed('invalid JSON'));
+      const chunk = parsed.value;
+      if (isRecord(chunk.error)) {
+        return fail({ type: 'error', error: { type: asString(chunk.error.type) ?? 'api_error', message: asString(chunk.error.message) ?? 'upstream error' } });
+      }
+      const out: StreamPart[] = [];
+      if (!started) {
+        started = true;
+        out.push({ type: 'start', id: asString(chunk.id) ?? '', usage: { ...EMPTY_USAGE } });
+      }
+      const choices = asArray(chunk.choices).filter(isRecord);
+      const choice = choices.find((c) => c.index === 0 || c.index === undefined);
+      if (choice !== undefined) {
+        const delta = isRecord(choice.delta) ? choice.delta : {};
+        const text = extractOpenAiContentText(delta.content, warnings);
+        if (text.length > 0) out.push({ type: 'text-delta', text });
+        const refusal = asString(delta.refusal);
+        if (refusal !== undefined && refusal.length > 0) {
+          sawRefusal = true;
+          out.push({ type: 'text-delta', text: refusal });
+        }
+        for (const call of asArray(delta.tool_calls)) {
+          if (!isRecord(call)) continue;
+          const upstreamIndex = asNumber(call.index) ?? 0;
+          const fn: JsonObject = isRecord(call.function) ? call.function : {};
+          const id = asString(call.id);
+          let tool = tools.get(upstreamIndex);
+          if (tool === undefined || (id !== undefined && id !== '' && id !== tool.id)) {
+            tool = { toolIndex: nextTool++, id: id ?? '' };
+            tools.set(upstreamIndex, tool);
+            out.push({ type: 'tool-call-start', toolIndex: tool.toolIndex, id: tool.id, name: asString(fn.name) ?? '' });
+          }
+          const args = asString(fn.arguments);
+          if (args !== undefined && args.length > 0) out.push({ type: 'tool-call-delta', toolIndex: tool.toolIndex, argumentsDelta: args });
+        }
+        if (choice.finish_reason !== null && choice.finish_reason !== undefined && !finished) {
+          finished = true;
+          out.push({ type: 'finish', reason: sawRefusal ? 'content_filter' : mapOpenAiFinishReason(choice.finish_reason), stopSequence: null });
+        }
+      }
+      if (isRecord(chunk.usage)) out.push({ type: 'usage', usage: partialOf(mapOpenAiUsage(chunk.usage)) });
+      return out;
+    },
+    end() {
+      if (ended) return [];
+      ended = true;
+      // A clean end without [DONE] still counts once the finish reason arrived.
+      return finished ? [{ type: 'end' }] : [TRUNCATED];
+    },
+  };
+}
+
+/**
+ * Anthropic Messages stream.
+ * @see https://docs.anthropic.com/en/docs/build-with-claude/streaming#event-types
+ */
+export function createAnthropicStreamReader(): StreamReader {
+  const warnings: string[] = [];
+  let ended = false;
+  let nextTool = 0;
+  /** Anthropic content-block index → canonical tool index (tool_use blocks only). */
+  const toolBlocks = new Map<number, number>();
+  /** Usage fields are cumulative and may arrive in message_start and message_delta. */
+  let rawUsage: JsonObject = {};
+
+  function mergeRawUsage(u: unknown): StreamPart {
+    if (isRecord(u)) {
+      for (const [k, v] of Object.entries(u)) if (typeof v === 'number') rawUsage = { ...rawUsage, [k]: v };
+    }
+    return { type: 'usage', usage: mapAnthropicUsage(rawUsage) };
+  }
+
+  function warnOnce(w: string): void {
+    if (!warnings.includes(w)) warnings.push(w);
+  }
+
+  return {
+    warnings,
+    push(ev) {
+      if (ended) return [];
+      const parsed = tryParseJson(ev.data);
+      if (!parsed.ok || !isRecord(parsed.value)) {
+        ended = true;
+        return [malformed(`invalid JSON in ${ev.event ?? 'message'} event`)];
+      }
+      const data = parsed.value;
+      const type = asString(data.type) ?? ev.event;
+      switch (type) {
+        case 'message_start': {
+          const message = isRecord(data.message) ? data.message : {};
+          mergeRawUsage(message.usage);
+          // output_tokens at message_start is a placeholder; message_delta carries the real count.
+          const usage = completeUsage({ ...mapAnthropicUsage(rawUsage), outputTokens: null });
+          return [{ type: 'start', id: asString(message.id) ?? '', usage }];
+        }
+        case 'content_block_start': {
+          const index = asNumber(data.index) ?? 0;
+          const block = isRecord(data.content_block) ? data.content_block : {};
+          switch (block.type) {
+            case 'text': {
+              const text = asString(block.text) ?? '';
+              return text.length > 0 ? [{ type: 'text-delta', text }] : [];
+            }
+            case 'tool_use': {
+              const toolIndex = nextTool++;
+              toolBlocks.set(index, toolIndex);
+              const out: StreamPart[] = [{ type: 'tool-call-start', toolIndex, id: asString(block.id) ?? '', name: asString(block.name) ?? '' }];
+              if (isRecord(block.input) && Object.keys(block.input).length > 0) {
+                out.push({ type: 'tool-call-delta', toolIndex, argumentsDelta: JSON.stringify(block.input) });
+              }
+              return out;
+            }
+            case 'thinking':
+            case 'redacted_thinking':
+              warnOnce(THINKING_DROPPED);
+              return [];
+            default:
+              warnOnce(`dropped ${String(block.type)} content block: no equivalent in the client format`);
+              return [];
+          }
+        }
+        case 'content_block_delta': {
+          const delta = isRecord(data.delta) ? data.delta : {};
+          switch (delta.type) {
+            case 'text_delta': {
+              const text = asString(delta.text) ?? '';
+              return text.length > 0 ? [{ type: 'text-delta', text }] : [];
+            }
+            case 'input_json_delta': {
+              const toolIndex = toolBlocks.get(asNumber(data.index) ?? -1);
+              const fragment = asString(delta.partial_json) ?? '';
+              if (toolIndex === undefined) {
+                ended = true;
+                return [malformed('input_json_delta outside a tool_use block')];
+              }
+              return fragment.length > 0 ? [{ type: 'tool-call-delta', toolIndex, argumentsDelta: fragment }] : [];
+            }
+            default:
+              // thinking_delta, signature_delta, citations_delta: nothing to carry.
+              return [];
+          }
+        }
+        case 'message_delta': {
+          const delta = isRecord(data.delta) ? data.delta : {};
+          const out: StreamPart[] = [mergeRawUsage(data.usage)];
+          if (delta.stop_reason !== undefined && delta.stop_reason !== null) {
+            out.push({ type: 'finish', reason: mapAnthropicStopReason(delta.stop_reason), stopSequence: asString(delta.stop_sequence) ?? null });
+          }
+          return out;
+        }
+        case 'message_stop':
+          ended = true;
+          return [{ type: 'end' }];
+        case 'error': {
+          ended = true;
+          const error = isRecord(data.error) ? data.error : {};
+          return [{ type: 'error', error: { type: asString(error.type) ?? 'api_error', message: asString(error.message) ?? 'upstream error' } }];
+        }
+        default:
+          // ping, content_block_stop and event types added later carry nothing to translate.
+          return [];
+      }
+    },
+    end() {
+      if (ended) return [];
+      ended = true;
+      return [TRUNCATED];
+    },
+  };
+}
