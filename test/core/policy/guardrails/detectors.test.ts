@@ -1,0 +1,187 @@
+import { describe, expect, it } from 'vitest';
+import { findPii, findSecrets, resolveOverlaps, type Finding } from '../../../../src/core/policy/guardrails/detectors.js';
+import {
+  isIbanChecksumValid,
+  isLikelySecretValue,
+  isLuhnValid,
+  isValidSsn,
+  shannonEntropy,
+} from '../../../../src/core/policy/guardrails/validators.js';
+
+function pii(text: string): { kind: string; value: string }[] {
+  const out: Finding[] = [];
+  findPii(text, out);
+  return resolveOverlaps(out).map((f) => ({ kind: f.kind, value: text.slice(f.start, f.end) }));
+}
+function secrets(text: string): { kind: string; value: string }[] {
+  const out: Finding[] = [];
+  findSecrets(text, out);
+  return resolveOverlaps(out).map((f) => ({ kind: f.kind, value: text.slice(f.start, f.end) }));
+}
+const kinds = (xs: { kind: string }[]): string[] => xs.map((x) => x.kind);
+
+// Fake credentials are assembled at runtime so no secret scanner mistakes this file for a leak.
+const rand = (n: number, alphabet = 'aB3xK9mQ7pZ2vL5tR8wY1nC4'): string =>
+  Array.from({ length: n }, (_, i) => alphabet[(i * 7 + 3) % alphabet.length]).join('');
+
+describe('validators', () => {
+  it('Luhn accepts the standard test card and rejects a one-digit change', () => {
+    expect(isLuhnValid('4111111111111111')).toBe(true);
+    expect(isLuhnValid('4111111111111112')).toBe(false);
+  });
+  it('IBAN mod-97 accepts the registry examples and rejects a changed check digit', () => {
+    expect(isIbanChecksumValid('GB82WEST12345698765432')).toBe(true);
+    expect(isIbanChecksumValid('DE89370400440532013000')).toBe(true);
+    expect(isIbanChecksumValid('DE88370400440532013000')).toBe(false);
+  });
+  it('SSN rules reject area 000, 666 and 9xx, group 00 and serial 0000', () => {
+    expect(isValidSsn('123', '45', '6789')).toBe(true);
+    for (const [a, g, s] of [['000', '12', '3456'], ['666', '12', '3456'], ['912', '12', '3456'], ['123', '00', '3456'], ['123', '45', '0000']]) {
+      expect(isValidSsn(a!, g!, s!)).toBe(false);
+    }
+  });
+  it('entropy of a repeated character is zero and of random text is high', () => {
+    expect(shannonEntropy('aaaaaaaa')).toBe(0);
+    expect(shannonEntropy('Zx8k2LqP9vRt4Wm7Yb3N')).toBeGreaterThan(4);
+  });
+  it('references, placeholders, identifiers and numbers are not secret values', () => {
+    for (const v of ['process.env.DB_PASSWORD', '${DB_PASSWORD}', 'changeme123', 'config.auth.password', 'PasswordType', '12345678', 'your_api_key_here']) {
+      expect(isLikelySecretValue(v), v).toBe(false);
+    }
+    expect(isLikelySecretValue('Zx8k2LqP9vRt4Wm7Yb3N')).toBe(true);
+    expect(isLikelySecretValue('hunter2!Tr0ub4dor')).toBe(true);
+  });
+});
+
+describe('PII detection', () => {
+  it('finds emails and ignores package scopes, retina assets and ssh remotes', () => {
+    expect(pii('mail jane.doe+work@example.co.uk today')).toEqual([{ kind: 'EMAIL', value: 'jane.doe+work@example.co.uk' }]);
+    expect(pii('npm i @types/node@20.1.0 and icon@2x.png, git@github.com:org/repo.git')).toEqual([]);
+  });
+
+  it.each([
+    ['E.164', '+14155552671'],
+    ['international with spaces', '+44 20 7946 0958'],
+    ['FR international', '+33 6 12 34 56 78'],
+    ['US with parentheses', '(555) 123-4567'],
+    ['US with dashes', '555-123-4567'],
+    ['UK national', '020 7946 0958'],
+    ['UK mobile', '07700 900123'],
+    ['FR national', '06 12 34 56 78'],
+    ['DE national', '030 12345678'],
+    ['DE with slash', '089/1234567'],
+  ])('a %s phone number is a phone', (_label, phone) => {
+    expect(pii(`call ${phone} now`)).toEqual([{ kind: 'PHONE', value: phone }]);
+  });
+
+  it.each([
+    ['a plain number', 'order 4155552671 shipped'],
+    ['an ISO date', 'released 2024-01-15 at 12:30'],
+    ['a dotted date', 'invoice of 01.02.2024'],
+    ['a version', 'upgrade to 10.2.3 or v1.2.3.4'],
+    ['a port and count', 'listening on 8080 with 1000 workers'],
+  ])('%s is not PII', (_label, text) => {
+    expect(pii(text)).toEqual([]);
+  });
+
+  it('a Luhn-valid card number is a card, spaced or dashed', () => {
+    expect(pii('card 4111 1111 1111 1111 exp')).toEqual([{ kind: 'CARD', value: '4111 1111 1111 1111' }]);
+    expect(pii('card 5555-5555-5555-4444.')).toEqual([{ kind: 'CARD', value: '5555-5555-5555-4444' }]);
+    expect(pii('amex 378282246310005')).toEqual([{ kind: 'CARD', value: '378282246310005' }]);
+  });
+  it('a Luhn-invalid 16-digit number is not a card', () => {
+    expect(kinds(pii('ref 4111 1111 1111 1112'))).not.toContain('CARD');
+    expect(kinds(pii('id 4111111111111112'))).not.toContain('CARD');
+  });
+
+  it('an IBAN with a valid checksum is found, compact or grouped, and stops at its country length', () => {
+    expect(pii('pay GB82WEST12345698765432 now')).toEqual([{ kind: 'IBAN', value: 'GB82WEST12345698765432' }]);
+    expect(pii('IBAN: DE89 3704 0044 0532 0130 00 THEN more')).toEqual([{ kind: 'IBAN', value: 'DE89 3704 0044 0532 0130 00' }]);
+  });
+  it('an IBAN with a wrong checksum is not an IBAN', () => {
+    expect(pii('pay GB83WEST12345698765432 now')).toEqual([]);
+  });
+
+  it('a valid SSN is found and an invalid area is not', () => {
+    expect(pii('ssn 123-45-6789.')).toEqual([{ kind: 'SSN', value: '123-45-6789' }]);
+    expect(pii('ssn 666-45-6789 and 900-12-3456')).toEqual([]);
+  });
+
+  it('a public or private IPv4 address is found; loopback, unspecified, versions and OIDs are not', () => {
+    expect(pii('server at 10.0.12.7:8080 and 203.0.113.9')).toEqual([
+      { kind: 'IPV4', value: '10.0.12.7' },
+      { kind: 'IPV4', value: '203.0.113.9' },
+    ]);
+    expect(pii('bind 127.0.0.1 or 0.0.0.0; oid 1.3.6.1.4.1; v1.2.3.4; 256.1.1.1')).toEqual([]);
+  });
+});
+
+describe('secret detection', () => {
+  const aws = 'AKIA' + 'IOSFODNN7EXAMPLE';
+  const awsSecret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCY' + 'EXAMPLEKEY';
+  const gh = 'ghp_' + rand(36);
+  const openai = 'sk-proj-' + rand(60, 'aB3xK9mQ7pZ2vL5tR8wY1nC4_-');
+  const anthropic = 'sk-ant-api03-' + rand(90, 'aB3xK9mQ7pZ2vL5tR8wY1nC4_-');
+  const slack = 'xoxb-' + '123456789012-1234567890123-' + rand(24);
+  const stripe = 'sk_' + 'live_' + rand(24);
+  const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
+  const payload = Buffer.from(JSON.stringify({ sub: '1234567890', name: 'Jane' })).toString('base64url');
+  const jwt = `${header}.${payload}.${rand(43, 'aB3xK9mQ7pZ2vL5tR8wY1nC4_-')}`;
+
+  it.each([
+    ['AWS_ACCESS_KEY', `key id ${aws} here`, aws],
+    ['GITHUB_TOKEN', `export GH=${gh}`, gh],
+    ['OPENAI_KEY', `client = OpenAI(api_key_from_vault) # ${openai}`, openai],
+    ['ANTHROPIC_KEY', `"${anthropic}"`, anthropic],
+    ['SLACK_TOKEN', `token ${slack}`, slack],
+    ['STRIPE_KEY', `Stripe(${stripe})`, stripe],
+    ['JWT', `Authorization: Bearer ${jwt}`, jwt],
+  ])('a %s is found by its prefix', (kind, text, value) => {
+    expect(secrets(text)).toContainEqual({ kind, value });
+  });
+
+  it('an AWS secret access key is found in an aws context', () => {
+    expect(secrets(`aws_secret_access_key = ${awsSecret}`)).toEqual([{ kind: 'AWS_SECRET_KEY', value: awsSecret }]);
+  });
+
+  it('a 32-character Mistral key is found only in a mistral context', () => {
+    const key = rand(32, 'aB3xK9mQ7pZ2vL5tR8wY1nC4');
+    expect(secrets(`MISTRAL_API_KEY=${key}`)).toEqual([{ kind: 'MISTRAL_KEY', value: key }]);
+    expect(secrets(`build_hash: ${'a'.repeat(32)}`)).toEqual([]);
+  });
+
+  it('a private key block is found whole', () => {
+    const block = `-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA${rand(40)}\n-----END RSA PRIVATE KEY-----`;
+    expect(secrets(`here:\n${block}\nthanks`)).toEqual([{ kind: 'PRIVATE_KEY', value: block }]);
+  });
+
+  it('a random value assigned to password, api_key, secret or token is a secret', () => {
+    const v = 'Zx8k2LqP9vRt4Wm7Yb3N';
+    for (const text of [`DB_PASSWORD=${v}`, `api_key: "${v}"`, `{"client_secret": "${v}"}`, `token => '${v}'`]) {
+      expect(secrets(text), text).toEqual([{ kind: 'SECRET', value: v }]);
+    }
+  });
+
+  it('ordinary code around secret-sounding names is not a secret', () => {
+    const code = [
+      'const tokenizer = AutoTokenizer.from_pretrained(name);',
+      'password: PasswordType;',
+      'const token = getToken();',
+      'secret = os.environ["SECRET"]',
+      'max_tokens = 4096',
+      "API_KEY=${OPENAI_API_KEY}",
+      'task-runner-with-a-very-long-descriptive-name',
+      'sk-this-is-just-a-long-slug-in-a-url',
+    ].join('\n');
+    expect(secrets(code)).toEqual([]);
+  });
+
+  it('a known key inside an assignment is reported as that key, once', () => {
+    expect(secrets(`OPENAI_API_KEY=${openai}`)).toEqual([{ kind: 'OPENAI_KEY', value: openai }]);
+  });
+
+  it('an eyJ… string whose header is not JSON with alg is not a JWT', () => {
+    const fake = `eyJ${rand(20)}.${rand(20)}.${rand(20)}`;
+    expect(kinds(secrets(fake))).not.toContain('JWT');
+  });
+});

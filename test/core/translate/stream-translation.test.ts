@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import type { SseEvent } from '../../../src/core/sse/sse-parser.js';
+import { createStreamErrorEvents, createStreamTranslator, translateErrorBody } from '../../../src/core/translate/index.js';
+import { CTX, assembleAnthropicStream, assembleOpenAiStream, dataOf, readFixtureSse } from './stream-assembly.js';
+
+function run(from: 'openai-chat' | 'anthropic-messages', to: 'openai-chat' | 'anthropic-messages', events: SseEvent[], extra: { includeUsage?: boolean; estimatedInputTokens?: number } = {}) {
+  const t = createStreamTranslator(from, to, { ...CTX, estimatedInputTokens: extra.estimatedInputTokens ?? 777, ...(extra.includeUsage !== undefined ? { includeUsage: extra.includeUsage } : {}) });
+  const out = events.flatMap((ev) => t.push(ev));
+  out.push(...t.end());
+  return { out, translator: t };
+}
+
+describe('Anthropic stream → OpenAI chunks', () => {
+  it('streams text and tool-call argument fragments, drops thinking, ends with usage and [DONE]', () => {
+    const { out, translator } = run('anthropic-messages', 'openai-chat', readFixtureSse('anthropic-stream-tool-use.sse'), { includeUsage: true });
+    expect(out[out.length - 1]).toEqual({ data: '[DONE]' });
+    const first = dataOf(out[0]!);
+    expect(first).toMatchObject({ id: 'msg_014p7gG3wDgGV9EUtLvnow3U', object: 'chat.completion.chunk', model: 'client-model', choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
+    const toolStart = out.map((e) => e.data).find((d) => d.includes('"id":"toolu_'));
+    expect(JSON.parse(toolStart!).choices[0].delta.tool_calls).toEqual([{ index: 0, id: 'toolu_01T1x1fJ34qAmk2tNTrN7Up6', type: 'function', function: { name: 'get_weather', arguments: '' } }]);
+    const assembled = assembleOpenAiStream(out);
+    expect(assembled.choices[0]).toEqual({
+      index: 0,
+      message: { role: 'assistant', content: "Okay, let's check the weather — 東京.", refusal: null, tool_calls: [{ id: 'toolu_01T1x1fJ34qAmk2tNTrN7Up6', type: 'function', function: { name: 'get_weather', arguments: '{"location": "Tokyo, JP"}' } }] },
+      logprobs: null,
+      finish_reason: 'tool_calls',
+    });
+    const usageChunk = dataOf(out[out.length - 2]!);
+    expect(usageChunk.choices).toEqual([]);
+    expect(usageChunk.usage).toEqual({ prompt_tokens: 2520, completion_tokens: 89, total_tokens: 2609, prompt_tokens_details: { cached_tokens: 2048 } });
+    expect(JSON.stringify(out)).not.toContain('Need the weather tool');
+    expect(translator.warnings().join()).toMatch(/thinking/);
+    expect(translator.usage()).toEqual({ inputTokens: 2520, outputTokens: 89, cachedInputTokens: 2048, cacheWriteTokens: 0 });
+  });
+
+  it('omits the usage chunk when the client did not ask for it', () => {
+    const { out } = run('anthropic-messages', 'openai-chat', readFixtureSse('anthropic-stream-tool-use.sse'));
+    expect(out.some((e) => e.data !== '[DONE]' && Array.isArray(dataOf(e).choices) && (dataOf(e).choices as unknown[]).length === 0)).toBe(false);
+  });
+
+  it('turns an upstream error event into an OpenAI error chunk', () => {
+    const events = readFixtureSse('anthropic-stream-tool-use.sse').slice(0, 6);
+    events.push({ event: 'error', data: '{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}' });
+    const { out } = run('anthropic-messages', 'openai-chat', events);
+    expect(out.slice(-2)).toEqual([{ data: JSON.stringify({ error: { message: 'Overloaded', type: 'api_error', param: null, code: 'overloaded_error' } }) }, { data: '[DONE]' }]);
+  });
+
+  it('reports a stream cut before message_stop as an error, not a clean end', () => {
+    const { out } = run('anthropic-messages', 'openai-chat', readFixtureSse('anthropic-stream-tool-use.sse').slice(0, 8));
+    expect(dataOf(out[out.length - 2]!).error).toMatchObject({ message: expect.stringMatching(/ended before/) });
+  });
+});
+
+describe('OpenAI chunks → Anthropic stream', () => {
+  it('follows the Anthropic event sequence with input_json_delta fragments for parallel tool calls', () => {
+    const { out, translator } = run('openai-chat', 'anthropic-messages', readFixtureSse('openai-stream-parallel-tools.sse'));
+    expect(out.map((e) => e.event)).toEqual([
+      'message_start', 'ping',
+      'content_block_start', 'content_block_delta', 'content_block_stop',
+      'content_block_start', 'content_block_delta', 'content_block_delta', 'content_block_stop',
+      'content_block_start', 'content_block_delta', 'content_block_stop',
+      'message_delta', 'message_stop',
+    ]);
+    // No upstream input count at the start: the estimate, never 0.
+    expect((dataOf(out[0]!).message as any).usage).toMatchObject({ input_tokens: 777, output_tokens: 0 });
+    const fragments = out.filter((e) => e.data.includes('input_json_delta')).map((e) => (dataOf(e).delta as any).partial_json);
+    expect(fragments).toEqual(['{"location":', ' "Paris, FR"}', '{"location": "Tokyo, JP"}']);
+    const message = assembleAnthropicStream(out);
+    expect(message).toMatchObject({
+      id: 'chatcmpl-123',
+      model: 'client-model',
+      content: [
+        { type: 'text', text: 'Checking.' },
+        { type: 'tool_use', id: 'call_abc123', name: 'get_weather', input: { location: 'Paris, FR' } },
+        { type: 'tool_use', id: 'call_def456', name: 'get_weather', input: { location: 'Tokyo, JP' } },
+      ],
+      stop_reason: 'tool_use',
+      usage: { input_tokens: 126, cache_read_input_tokens: 1024, cache_creation_input_tokens: 0, output_tokens: 40 },
+    });
+    expect(translator.usage()).toEqual({ inputTokens: 1150, outputTokens: 40, cachedInputTokens: 1024, cacheWriteTokens: null });
+  });
+
+  it('splits Mistral parallel calls sent whole with the same index into separate tool_use blocks', () => {
+    const { out } = run('openai-chat', 'anthropic-messages', readFixtureSse('mistral-stream-tool-calls.sse'));
+    const message = assembleAnthropicStream(out);
+    expect(message.content).toEqual([
+      { type: 'tool_use', id: 'D681PevKs', name: 'get_weather', input: { location: 'Paris, FR' } },
+      { type: 'tool_use', id: 'x7Yq2LmNp', name: 'get_weather', input: { location: 'Tokyo, JP' } },
+    ]);
+    expect(message.usage).toMatchObject({ input_tokens: 90, output_tokens: 40 });
+  });
+
+  it('turns a malformed chunk and an OpenAI error chunk into Anthropic error events', () => {
+    const bad = run('openai-chat', 'anthropic-messages', [{ data: '{"id":"x","choices":[' }]).out;
+    expect(bad.map((e) => e.event)).toEqual(['error']);
+    const err = run('openai-chat', 'anthropic-messages', [{ data: '{"error":{"message":"Rate limit","type":"requests","code":"rate_limit_exceeded"}}' }]).out;
+    expect(dataOf(err[0]!)).toEqual({ type: 'error', error: { type: 'rate_limit_error', message: 'Rate limit' } });
+  });
+});
+
+describe('stream error events and error bodies', () => {
+  it('renders a mid-stream failure in each client format', () => {
+    expect(createStreamErrorEvents('anthropic-messages', { type: 'api_error', message: 'boom' })).toEqual([{ event: 'error', data: '{"type":"error","error":{"type":"api_error","message":"boom"}}' }]);
+    const openai = createStreamErrorEvents('openai-chat', { type: 'api_error', message: 'boom' });
+    expect(JSON.parse(openai[0]!.data)).toEqual({ error: { message: 'boom', type: 'api_error', param: null, code: 'api_error' } });
+    expect(openai[1]).toEqual({ data: '[DONE]' });
+  });
+
+  it('translates error bodies both ways', () => {
+    expect(translateErrorBody('anthropic-messages', 'openai-chat', 529, { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }))
+      .toEqual({ error: { message: 'Overloaded', type: 'api_error', param: null, code: 'overloaded_error' } });
+    expect(translateErrorBody('anthropic-messages', 'openai-chat', 429, { type: 'error', error: { type: 'rate_limit_error', message: 'slow down' } }))
+      .toEqual({ error: { message: 'slow down', type: 'rate_limit_error', param: null, code: 'rate_limit_error' } });
+    expect(translateErrorBody('openai-chat', 'anthropic-messages', 401, { error: { message: 'Incorrect API key', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } }))
+      .toEqual({ type: 'error', error: { type: 'authentication_error', message: 'Incorrect API key' } });
+    // Mistral's validation errors.
+    expect(translateErrorBody('openai-chat', 'anthropic-messages', 422, { object: 'error', message: 'Extra inputs are not permitted', type: 'invalid_request_error' }))
+      .toEqual({ type: 'error', error: { type: 'invalid_request_error', message: 'Extra inputs are not permitted' } });
+    expect(translateErrorBody('openai-chat', 'anthropic-messages', 502, 'Bad Gateway')).toEqual({ type: 'error', error: { type: 'api_error', message: 'Bad Gateway' } });
+  });
+});
