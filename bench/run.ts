@@ -145,7 +145,7 @@ async function startAsc(
   stubOrigin: string,
   localKey: string,
   tmp: string,
-): Promise<{ child?: Child; origin: string; note?: string; describe: string }> {
+): Promise<{ child?: Child; origin: string; note?: string; detail?: string; describe: string }> {
   const cmd = await ascCommand(flags);
   if (!cmd) return { origin: '', note: 'ASC CLI not found (no out/cli/asc.mjs, no src/cli/main.ts; see --asc-entry)', describe: 'not found' };
   const policyFile = path.join(tmp, 'policy.json');
@@ -187,7 +187,10 @@ async function startAsc(
     });
     return { child, origin: match, describe: cmd.describe };
   } catch (e) {
-    return { origin: '', note: (e as Error).message, describe: cmd.describe };
+    const msg = (e as Error).message;
+    const lines = msg.split('\n').map((l) => l.trim()).filter(Boolean);
+    const why = lines.slice(1).find((l) => /(^asc:|error|usage)/i.test(l)) ?? lines[1] ?? '';
+    return { origin: '', note: `${lines[0] ?? msg}${why ? ` ${why}` : ''}`, detail: msg, describe: cmd.describe };
   }
 }
 
@@ -227,6 +230,14 @@ async function preflight(scenarios: Scenario[], targets: Map<string, Target>, st
       log(`preflight ${s.name}: ${tr ?? s.note}`);
     }
   }
+}
+
+/** JSON.stringify replacer: no NaN (→ null), no duplicate body candidates, no local key. */
+function jsonValue(k: string, v: unknown, localKey: string): unknown {
+  if (k === 'bodies') return undefined;
+  if (typeof v === 'number' && !Number.isFinite(v)) return null;
+  if (typeof v === 'string' && v.includes(localKey)) return v.replaceAll(localKey, '<ASC_LOCAL_KEY>');
+  return v;
 }
 
 /** Rotates a list by r (round r starts with a different target). */
@@ -305,8 +316,9 @@ async function main(): Promise<void> {
         translates: true,
         available: asc.child !== undefined,
         ...(asc.note ? { note: asc.note } : {}),
+        ...(asc.detail ? { detail: asc.detail } : {}),
       });
-      if (asc.note) log(`ASC not available: ${asc.note}`);
+      if (asc.note) log(`ASC not available: ${asc.detail ?? asc.note}`);
     }
     const byId = new Map(targets.map((t) => [t.id, t]));
 
@@ -345,7 +357,7 @@ async function main(): Promise<void> {
       for (const s of g.filter(runnable)) {
         await setStubDelay(stub.origin, s.delayMs);
         await runLoad(s, byId.get(s.target) as Target, stub.child.pid, { connections: flags.connections, durationS: flags.warmupS });
-        await sleep(300);
+        await sleep(200);
       }
     }
 
@@ -380,7 +392,7 @@ async function main(): Promise<void> {
             s.available = false;
             s.note = `failing under load (${r.non2xx} non-2xx, ${r.errors} errors)`;
           }
-          await sleep(300);
+          await sleep(200);
         }
       }
     }
@@ -420,7 +432,7 @@ async function main(): Promise<void> {
     writeFileSync(path.join(flags.outDir, 'latest.md'), md);
     writeFileSync(
       path.join(flags.outDir, 'latest.json'),
-      `${JSON.stringify(report, (k, v: unknown) => (k === 'bodies' || (typeof v === 'number' && !Number.isFinite(v)) ? (k === 'bodies' ? undefined : null) : v), 2)}\n`,
+      `${JSON.stringify(report, (k, v: unknown) => jsonValue(k, v, localKey), 2)}\n`,
     );
     process.stdout.write(md);
     log(`wrote ${path.relative(process.cwd(), path.join(flags.outDir, 'latest.md'))} and latest.json (${report.meta.wallS} s)`);

@@ -125,7 +125,7 @@ export function computeChecks(rep: BenchReport): Check[] {
   const checks: Check[] = [];
   const ascs = rep.targets.filter((t) => t.kind === 'asc');
   for (const asc of ascs) {
-    const na = asc.available ? undefined : `${asc.label} not available: ${firstLine(asc.note)}`;
+    const na = asc.available ? undefined : `${asc.label} not available`;
     const who = ascs.length > 1 ? `${asc.id} ` : '';
     for (const row of rep.load.filter((r) => r.scenario.section === 'a' && r.scenario.target === asc.id)) {
       const floor = findLoad(rep, row.scenario.key, 'floor');
@@ -207,7 +207,11 @@ export function renderMarkdown(rep: BenchReport): string {
   );
   out.push('');
   out.push('Shared 2-core style machine: read the ratios within this run, not the absolute numbers.');
-  for (const t of rep.targets) if (!t.available) out.push(`\n> **${t.label}: not available** — ${firstLine(t.note)}`);
+  for (const t of rep.targets) {
+    if (t.available) continue;
+    out.push(`\n> **${t.label}: not available** — ${firstLine(t.note)}`);
+    if (t.detail) out.push(`\n\`\`\`\n${t.detail.trim().split('\n').slice(-30).join('\n')}\n\`\`\``);
+  }
   out.push('');
 
   out.push('## Targets');
@@ -286,26 +290,28 @@ export function renderMarkdown(rep: BenchReport): string {
     out.push('');
     const cRows: string[][] = [];
     for (const asc of ascs) {
-      const lines: Array<[string, string, string, string, string]> = [
-        // [label, seq key, load key, passthrough seq key, passthrough load key]
-        ['OpenAI client → OpenAI upstream (passthrough)', 'openai stream', 'openai stream 0ms', '', ''],
-        ['OpenAI client → Anthropic upstream', 'openai→anthropic stream', 'openai→anthropic stream 0ms', 'openai stream', 'openai stream 0ms'],
-        ['Anthropic client → Anthropic upstream (passthrough)', 'anthropic stream', 'anthropic stream 0ms', '', ''],
-        ['Anthropic client → OpenAI upstream', 'anthropic→openai stream', 'anthropic→openai stream 0ms', 'anthropic stream', 'anthropic stream 0ms'],
+      const lines: Array<[string, string, string, string, string, string]> = [
+        // [label, seq key, load key, passthrough seq key, passthrough load key, direct-to-upstream seq key]
+        ['OpenAI client → OpenAI upstream (passthrough)', 'openai stream', 'openai stream 0ms', '', '', 'openai stream'],
+        ['OpenAI client → Anthropic upstream', 'openai→anthropic stream', 'openai→anthropic stream 0ms', 'openai stream', 'openai stream 0ms', 'anthropic stream'],
+        ['Anthropic client → Anthropic upstream (passthrough)', 'anthropic stream', 'anthropic stream 0ms', '', '', 'anthropic stream'],
+        ['Anthropic client → OpenAI upstream', 'anthropic→openai stream', 'anthropic→openai stream 0ms', 'anthropic stream', 'anthropic stream 0ms', 'openai stream'],
       ];
-      for (const [name, sk, lk, psk, plk] of lines) {
+      for (const [name, sk, lk, psk, plk, dk] of lines) {
+        const direct = findSeq(rep, dk, 'direct');
         const s = findSeq(rep, sk, asc.id);
         const l = findLoad(rep, lk, asc.id);
         const ps = psk ? findSeq(rep, psk, asc.id) : undefined;
         const pl = plk ? findLoad(rep, plk, asc.id) : undefined;
         const unavailable = (!s?.med || s.med.n === 0) && !l?.med;
         if (unavailable) {
-          cRows.push([`${ascs.length > 1 ? `${asc.id}: ` : ''}${name}`, firstLine(s?.scenario.note ?? l?.scenario.note ?? s?.firstFailure ?? 'not measured'), '', '', '', '', '']);
+          cRows.push([`${ascs.length > 1 ? `${asc.id}: ` : ''}${name}`, firstLine(s?.scenario.note ?? l?.scenario.note ?? s?.firstFailure ?? 'not measured'), '', '', '', '', '', '']);
           continue;
         }
         cRows.push([
           `${ascs.length > 1 ? `${asc.id}: ` : ''}${name}`,
           f(s?.med?.ttftP50, 3),
+          f((s?.med?.ttftP50 ?? NaN) - (direct?.med?.ttftP50 ?? NaN), 3),
           ps ? f((s?.med?.ttftP50 ?? NaN) - (ps.med?.ttftP50 ?? NaN), 3) : '',
           f(l?.med?.rps, 0),
           pl ? `${f(ratio(l?.med?.rps, pl.med?.rps))}×` : '',
@@ -314,7 +320,7 @@ export function renderMarkdown(rep: BenchReport): string {
         ]);
       }
     }
-    out.push(table(['path', 'TTFT p50 ms (unloaded)', 'added TTFT vs passthrough', 'req/s (load, 0 ms)', 'req/s vs passthrough', 'CPU µs/req', 'CPU vs passthrough'], cRows));
+    out.push(table(['path', 'TTFT p50 ms (unloaded)', 'added TTFT vs direct upstream', 'added TTFT vs passthrough', 'req/s (load, 0 ms)', 'req/s vs passthrough', 'CPU µs/req', 'CPU vs passthrough'], cRows));
     out.push('');
   }
 

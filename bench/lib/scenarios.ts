@@ -23,7 +23,10 @@ export interface Target {
   /** Can route a request of one API format to a provider of the other. */
   translates: boolean;
   available: boolean;
+  /** One line: why the target is not available. */
   note?: string;
+  /** Longer diagnostics (e.g. the child's output), shown once in the report. */
+  detail?: string;
 }
 
 export type Section = 'a' | 'b' | 'c';
@@ -51,6 +54,7 @@ export interface Scenario {
   note?: string;
 }
 
+export const TRANSLATION_NA = 'translation: not available';
 export const OPENAI_MODEL = 'gpt-4.1-mini';
 export const ANTHROPIC_MODEL = 'claude-haiku-4-5';
 const MESSAGES = [{ role: 'user', content: 'hello' }];
@@ -107,7 +111,7 @@ function make(
     upstream,
     delayMs,
     available: t.available,
-    ...(t.available ? {} : { note: t.note ?? 'target not available' }),
+    ...(t.available ? {} : { note: t.note === TRANSLATION_NA ? TRANSLATION_NA : `${t.label} not available` }),
   };
 }
 
@@ -144,13 +148,18 @@ export function buildScenarios(targets: Target[], opts: BuildOpts): Scenario[] {
   // (c) translated vs passthrough, ASC only (the passthrough baselines are the (a)/(b) rows plus an
   // Anthropic passthrough load row).
   for (const t of ascs) {
-    out.push(make(t, 'c', 'load', 'anthropic stream 0ms', 'anthropic', 'anthropic', true, 0, opts.localKey));
+    const down: Target = t.available ? t : { ...t, note: `${t.label} not available` };
+    out.push(make(down, 'c', 'load', 'anthropic stream 0ms', 'anthropic', 'anthropic', true, 0, opts.localKey));
     for (const [client, upstream] of [
       ['openai', 'anthropic'],
       ['anthropic', 'openai'],
     ] as const) {
       const pair = fmtPair(client, upstream);
-      const tr = { ...t, available: t.available && t.translates, note: t.translates ? t.note : 'translation: not available' };
+      const tr: Target = !t.available
+        ? { ...t, note: `${t.label} not available` }
+        : t.translates
+          ? t
+          : { ...t, available: false, note: TRANSLATION_NA };
       out.push(make(tr, 'c', 'load', `${pair} stream 0ms`, client, upstream, true, 0, opts.localKey));
       out.push(make(tr, 'c', 'seq', `${pair} stream`, client, upstream, true, 0, opts.localKey));
     }

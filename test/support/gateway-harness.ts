@@ -32,6 +32,8 @@ export interface TestGateway {
   mistral: Mistral;
   /** Resolves with the next `n` traces published on the bus. */
   nextTraces(n?: number): Promise<Trace[]>;
+  /** Forgets traces nobody waited for (call between tests). */
+  drainTraces(): void;
   close(): Promise<void>;
 }
 
@@ -111,6 +113,9 @@ export async function startTestGateway(opts: StartOptions = {}): Promise<TestGat
         waiters.push({ n, resolve });
         setTimeout(() => reject(new Error(`timed out waiting for ${n} trace(s)`)), 10_000).unref();
       });
+    },
+    drainTraces() {
+      queue.length = 0;
     },
     async close() {
       await gateway.close(2_000);

@@ -78,10 +78,15 @@ export interface BudgetAdmitOptions {
   reservationCeilingUsd?: number | undefined;
 }
 
+/** Amounts are kept in integer nano-dollars so thousands of small additions do not drift. */
 interface WindowState {
-  spentUsd: number;
-  reservedUsd: number;
+  spentNano: number;
+  reservedNano: number;
 }
+
+const NANO = 1e9;
+const toNano = (usd: number): number => Math.round(usd * NANO);
+const toUsd = (nano: number): number => nano / NANO;
 
 const fmtUsd = (usd: number): string => `$${usd.toFixed(usd < 1 ? 4 : 2)}`;
 
@@ -97,7 +102,7 @@ export class BudgetLedger {
     }
     let s = windows.get(key);
     if (!s) {
-      s = { spentUsd: 0, reservedUsd: 0 };
+      s = { spentNano: 0, reservedNano: 0 };
       windows.set(key, s);
     }
     return s;
@@ -106,13 +111,13 @@ export class BudgetLedger {
   /** Adds spend already recorded elsewhere (e.g. summed from SQLite at start). */
   seed(tenant: string, windowKey: string, usd: number): void {
     if (!(usd >= 0)) return;
-    this.stateOf(tenant, windowKey).spentUsd += usd;
+    this.stateOf(tenant, windowKey).spentNano += toNano(usd);
   }
 
   /** Spend and open reservations for one window (zeros when unknown). */
   snapshot(tenant: string, windowKey: string): { spentUsd: number; reservedUsd: number } {
     const s = this.tenants.get(tenant)?.get(windowKey);
-    return { spentUsd: s?.spentUsd ?? 0, reservedUsd: s?.reservedUsd ?? 0 };
+    return { spentUsd: toUsd(s?.spentNano ?? 0), reservedUsd: toUsd(s?.reservedNano ?? 0) };
   }
 
   /**
@@ -138,10 +143,11 @@ export class BudgetLedger {
     for (const b of budgets) {
       const key = windowKeyFor(b, nowMs);
       const s = this.stateOf(tenant, key);
-      const committed = s.spentUsd + s.reservedUsd;
+      const spentUsd = toUsd(s.spentNano);
+      const reservedUsd = toUsd(s.reservedNano);
       const rule = `budget.${b.window}`;
-      if (committed >= b.usd) {
-        const detail = `${b.window} budget ${fmtUsd(b.usd)} reached in window ${key}: ${fmtUsd(s.spentUsd)} spent, ${fmtUsd(s.reservedUsd)} reserved`;
+      if (s.spentNano + s.reservedNano >= toNano(b.usd)) {
+        const detail = `${b.window} budget ${fmtUsd(b.usd)} reached in window ${key}: ${fmtUsd(spentUsd)} spent, ${fmtUsd(reservedUsd)} reserved`;
         if (b.action === 'block') {
           decisions.push({ rule, outcome: 'deny', detail });
           return {
@@ -150,7 +156,7 @@ export class BudgetLedger {
             error: new GatewayError(
               'budget_exceeded',
               `The ${b.window === 'day' ? 'daily' : 'monthly'} budget of ${fmtUsd(b.usd)} for tenant "${tenant}" is used up ` +
-                `(window ${key}: ${fmtUsd(s.spentUsd)} spent, ${fmtUsd(s.reservedUsd)} reserved by requests in flight).`,
+                `(window ${key}: ${fmtUsd(spentUsd)} spent, ${fmtUsd(reservedUsd)} reserved by requests in flight).`,
             ),
           };
         }
@@ -159,7 +165,8 @@ export class BudgetLedger {
       if (!keys.includes(key)) keys.push(key);
     }
     this.pruneStale(tenant, keys);
-    for (const key of keys) this.stateOf(tenant, key).reservedUsd += reserveUsd;
+    const reserveNano = toNano(reserveUsd);
+    for (const key of keys) this.stateOf(tenant, key).reservedNano += reserveNano;
     return { ok: true, reservation: { tenant, usd: reserveUsd, windowKeys: keys, settled: false }, decisions };
   }
 
@@ -170,11 +177,12 @@ export class BudgetLedger {
   reconcile(reservation: BudgetReservation, actualUsd: number | null): void {
     if (reservation.settled) return;
     reservation.settled = true;
-    const charge = actualUsd === null ? reservation.usd : Math.max(0, actualUsd);
+    const reservedNano = toNano(reservation.usd);
+    const chargeNano = actualUsd === null ? reservedNano : toNano(Math.max(0, actualUsd));
     for (const key of reservation.windowKeys) {
       const s = this.stateOf(reservation.tenant, key);
-      s.reservedUsd = Math.max(0, s.reservedUsd - reservation.usd);
-      s.spentUsd += charge;
+      s.reservedNano = Math.max(0, s.reservedNano - reservedNano);
+      s.spentNano += chargeNano;
     }
   }
 
@@ -191,7 +199,7 @@ export class BudgetLedger {
     // Only prune keys of the same window kind and zone as a current key (other budgets may use others).
     const families = new Set(currentKeys.map(familyOf));
     for (const [key, s] of windows) {
-      if (!current.has(key) && families.has(familyOf(key)) && s.reservedUsd === 0) windows.delete(key);
+      if (!current.has(key) && families.has(familyOf(key)) && s.reservedNano === 0) windows.delete(key);
     }
   }
 }

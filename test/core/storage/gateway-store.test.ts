@@ -26,8 +26,11 @@ beforeEach(() => {
   ({ dir, cleanup } = makeTempDir());
 });
 afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-  cleanup();
+  try {
+    for (const s of open.splice(0)) s.close();
+  } finally {
+    cleanup();
+  }
 });
 
 describe('openGatewayStore', () => {

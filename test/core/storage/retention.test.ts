@@ -17,8 +17,11 @@ beforeEach(() => {
   store.flush();
 });
 afterEach(() => {
-  store.close();
-  cleanup();
+  try {
+    store.close();
+  } finally {
+    cleanup();
+  }
 });
 
 describe('pruneOlderThan', () => {

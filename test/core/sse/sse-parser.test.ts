@@ -1,0 +1,49 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createSseParser, serializeSseEvent, type SseEvent } from '../../../src/core/sse/sse-parser.js';
+
+const line = fc.string({ unit: fc.oneof(fc.constant('é'), fc.constant('東'), fc.constant('😀'), fc.constant(':'), fc.constant(' '), fc.string({ minLength: 1, maxLength: 1, unit: 'grapheme-ascii' })), maxLength: 12 })
+  .filter((s) => !s.includes('\n') && !s.includes('\r'));
+const event: fc.Arbitrary<SseEvent> = fc.record(
+  { event: fc.stringMatching(/^[a-z_]{1,12}$/), data: fc.array(line, { minLength: 1, maxLength: 3 }).map((ls) => ls.join('\n')) },
+  { requiredKeys: ['data'] },
+);
+
+function parseWhole(bytes: Uint8Array): SseEvent[] {
+  const p = createSseParser();
+  return [...p.push(bytes), ...p.end()];
+}
+
+function parseCut(bytes: Uint8Array, cuts: number[]): SseEvent[] {
+  const p = createSseParser();
+  const points = [...new Set(cuts.map((c) => Math.floor(c * bytes.length)))].sort((a, b) => a - b);
+  const out: SseEvent[] = [];
+  let prev = 0;
+  for (const point of [...points, bytes.length]) {
+    out.push(...p.push(bytes.subarray(prev, point)));
+    prev = point;
+  }
+  return [...out, ...p.end()];
+}
+
+describe('createSseParser', () => {
+  it('parses input cut at arbitrary byte boundaries (inside UTF-8 characters and CRLF too) identically', () => {
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 6 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 12 }), fc.boolean(), (events, cuts, crlf) => {
+        let text = events.map(serializeSseEvent).join('');
+        if (crlf) text = text.replace(/\n/g, '\r\n');
+        const bytes = new TextEncoder().encode(text);
+        const whole = parseWhole(bytes);
+        expect(whole).toEqual(events);
+        expect(parseCut(bytes, cuts)).toEqual(whole);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('cuts every byte position of a multi-byte sample', () => {
+    const bytes = new TextEncoder().encode('event: x\ndata: 東京😀é\n\ndata: [DONE]\n\n');
+    const expected = [{ event: 'x', data: '東京😀é' }, { data: '[DONE]' }];
+    for (let i = 0; i <= bytes.length; i++) expect(parseCut(bytes, [i / bytes.length])).toEqual(expected);
+  });
+});
