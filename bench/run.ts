@@ -129,14 +129,14 @@ async function startFloor(upstream: string, name: string): Promise<{ child: Chil
 async function ascCommand(flags: Flags): Promise<{ args: string[]; describe: string } | undefined> {
   let entry = flags.ascEntry;
   if (!entry && existsSync(path.join(ROOT, 'src/cli/main.ts'))) {
-    const out = await compile(ROOT, 'src/cli/main.ts', 'bench/.build/asc.mjs', true);
+    const out = await compile(ROOT, 'src/cli/main.ts', `bench/.build/asc-${process.pid}.mjs`, true);
     if (out) entry = path.relative(ROOT, out);
   }
   if (!entry && existsSync(path.join(ROOT, 'out/cli/asc.mjs'))) entry = 'out/cli/asc.mjs';
   if (!entry && existsSync(path.join(ROOT, 'src/cli/main.ts'))) entry = 'src/cli/main.ts';
   if (!entry) return undefined;
   const args = /\.[cm]?ts$/.test(entry) ? [...TSX, entry] : [entry];
-  const note = entry === 'bench/.build/asc.mjs' ? ' (esbuild bundle of src/cli/main.ts)' : /\.[cm]?ts$/.test(entry) ? ' (via tsx: RSS includes ~30 MB loader)' : '';
+  const note = entry.startsWith('bench/.build/asc-') ? ' (esbuild bundle of src/cli/main.ts)' : /\.[cm]?ts$/.test(entry) ? ' (via tsx: RSS includes ~30 MB loader)' : '';
   return { args, describe: `node ${args.join(' ')} serve${note}` };
 }
 
@@ -263,9 +263,13 @@ async function main(): Promise<void> {
   const started = Date.now();
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'asc-bench-'));
   const localKey = randomBytes(20).toString('hex');
+  const removeTemp = (): void => {
+    rmSync(tmp, { recursive: true, force: true });
+    for (const f of ['asc', 'upstream-stub', 'floor-proxy']) rmSync(path.join(HERE, '.build', `${f}-${process.pid}.mjs`), { force: true });
+  };
   const cleanup = async (): Promise<void> => {
     await stopAll();
-    rmSync(tmp, { recursive: true, force: true });
+    removeTemp();
   };
   let stopping = false;
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -279,7 +283,7 @@ async function main(): Promise<void> {
   process.on('exit', () => {
     killAllNow();
     try {
-      rmSync(tmp, { recursive: true, force: true });
+      removeTemp();
     } catch {
       /* best effort */
     }
@@ -287,8 +291,8 @@ async function main(): Promise<void> {
 
   try {
     log('compiling stub and floor (esbuild)');
-    built.stub = await compile(ROOT, 'bench/upstream-stub.ts', 'bench/.build/upstream-stub.mjs', false);
-    built.floor = await compile(ROOT, 'bench/floor-proxy.ts', 'bench/.build/floor-proxy.mjs', false);
+    built.stub = await compile(ROOT, 'bench/upstream-stub.ts', `bench/.build/upstream-stub-${process.pid}.mjs`, false);
+    built.floor = await compile(ROOT, 'bench/floor-proxy.ts', `bench/.build/floor-proxy-${process.pid}.mjs`, false);
     log('starting upstream stub and floor');
     const stub = await startStub();
     const floor = await startFloor(stub.origin, 'floor proxy');

@@ -117,9 +117,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     getPort: () => port,
     bodyLimitBytes: opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     logger,
-    price: (target, usage) => {
-      const profile = profiles.active().profile;
-      return computeCost(target.provider.kind, target.model, usage, pricing, { overrides: profile.prices });
+    price: (target, usage, profile) => {
+      // Trace usage is normalised to OpenAI's meaning (prompt tokens include cached ones).
+      return computeCost(target.provider.kind, target.model, usage, pricing, { overrides: profile.prices, usageShape: 'openai' });
     },
     finishTrace: (trace: Trace, extra) => {
       bus.publish(trace);

@@ -19,6 +19,11 @@ export const attemptSchema = z.object({
 });
 export type Attempt = z.infer<typeof attemptSchema>;
 
+/**
+ * Token usage from the provider's own usage fields, in one meaning for all providers:
+ * `inputTokens` counts every prompt token including cache reads and writes (OpenAI's
+ * `prompt_tokens`); Anthropic's `input_tokens`, which excludes them, is converted on the way in.
+ */
 export const usageSchema = z.object({
   inputTokens: z.number().int().nonnegative().nullable(),
   outputTokens: z.number().int().nonnegative().nullable(),

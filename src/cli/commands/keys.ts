@@ -1,4 +1,5 @@
 import { createCredentialStore } from '../../core/credentials/credential-store.js';
+import { fingerprintSecret } from '../../core/credentials/fingerprint.js';
 import { createOsKeychain, type Keychain } from '../../core/credentials/keychain.js';
 import { loadOrCreateLocalKey } from '../../core/credentials/local-client-key.js';
 import { resolveDataDir } from '../../core/data-dir.js';
@@ -74,6 +75,14 @@ export const keysListCommand: CliCommand = {
     const seen = new Map<string, (typeof doc.profiles)[number]['providers'][number]>();
     for (const p of doc.profiles) for (const prov of p.providers) if (!seen.has(prov.id)) seen.set(prov.id, prov);
     const rows = await store.list([...seen.values()]);
+    // Keys stored for providers the policy does not name are still worth seeing.
+    if (probe.available) {
+      for (const account of await k.accounts()) {
+        if (account.startsWith(':') || seen.has(account)) continue;
+        const secret = await k.get(account);
+        rows.push({ providerId: account, source: 'keychain', fingerprint: secret === null ? null : fingerprintSecret(secret) });
+      }
+    }
     if (values.json) {
       io.stdout(`${JSON.stringify(rows)}\n`);
       return 0;

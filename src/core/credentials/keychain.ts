@@ -1,10 +1,12 @@
-import { AsyncEntry } from '@napi-rs/keyring';
+import { AsyncEntry, findCredentialsAsync } from '@napi-rs/keyring';
 
 /** The OS keychain, behind the smallest interface the gateway needs (and tests can fake). */
 export interface Keychain {
   get(account: string): Promise<string | null>;
   set(account: string, secret: string): Promise<void>;
   delete(account: string): Promise<boolean>;
+  /** Accounts stored under the service (never their secrets). */
+  accounts(): Promise<string[]>;
   /** Whether a keychain answered; false on Linux without a reachable Secret Service. */
   probe(): Promise<{ available: true } | { available: false; reason: string }>;
 }
@@ -23,6 +25,7 @@ export function createOsKeychain(service: string = KEYCHAIN_SERVICE): Keychain {
     get: async (account) => entry(account).getPassword(),
     set: async (account, secret) => entry(account).setPassword(secret),
     delete: async (account) => entry(account).deletePassword(),
+    accounts: async () => (await findCredentialsAsync(service)).map((c) => c.account),
     async probe() {
       try {
         await entry(':probe').getPassword();

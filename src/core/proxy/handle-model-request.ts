@@ -44,7 +44,7 @@ export interface ModelRequestDeps {
   breakers: CircuitBreakers;
   guard: RequestGuard;
   /** Prices a finished request; null when the model has no known price. */
-  price(target: RouteTarget, usage: Usage): { usd: number | null; note: string | null };
+  price(target: RouteTarget, usage: Usage, profile: Profile): { usd: number | null; note: string | null };
   finishTrace(trace: Trace, extra: { capturedBody: string | null }): void;
   onCredentialUsed?(providerId: string, fingerprint: string, profile: Profile): void;
   clientKeyId: string;
@@ -66,8 +66,7 @@ interface RequestRun {
   route: ModelRouteSpec;
   startedAt: Date;
   t0: number;
-  tenant: string | null;
-  profileVersion: number | null;
+  profile: Profile | null;
   modelRequested: string | null;
   target: RouteTarget | null;
   credentialFingerprint: string | null;
@@ -98,8 +97,7 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
       route,
       startedAt: new Date(),
       t0: performance.now(),
-      tenant: null,
-      profileVersion: null,
+      profile: null,
       modelRequested: null,
       target: null,
       credentialFingerprint: null,
@@ -133,8 +131,7 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
       run.streamed = client.stream;
       const snapshot = deps.profiles.resolve(headerValue(request.headers['x-asc-tenant']));
       const profile = snapshot.profile;
-      run.tenant = profile.tenant;
-      run.profileVersion = profile.version;
+      run.profile = profile;
 
       const resolution = resolveTargets({
         profile,
@@ -187,7 +184,7 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
 
   /** A request that got no usage back cost nothing, unless output may have flowed (then: unknown). */
   function costOf(run: RequestRun, usage: Usage): { usd: number | null; note: string | null } {
-    if (run.target && run.usage) return deps.price(run.target, usage);
+    if (run.target && run.usage && run.profile) return deps.price(run.target, usage, run.profile);
     const mayHaveUsedTokens = (run.status >= 200 && run.status < 300) || (run.clientGone && run.streamed && run.ttftMs !== null);
     return mayHaveUsedTokens ? { usd: null, note: 'usage_unknown' } : { usd: 0, note: null };
   }
@@ -542,8 +539,8 @@ function toTrace(run: RequestRun, clientKeyId: string, usage: Usage, cost: { usd
     id: run.id,
     startedAt: run.startedAt.toISOString(),
     endedAt: new Date().toISOString(),
-    tenant: run.tenant,
-    profileVersion: run.profileVersion,
+    tenant: run.profile?.tenant ?? null,
+    profileVersion: run.profile?.version ?? null,
     clientKeyId,
     route: run.route.id,
     method: 'POST',

@@ -42,21 +42,20 @@ export function prepareUpstreamRequest(route: ModelRouteSpec, req: ClientRequest
     const ctx: TranslationContext = { clientModel, upstreamModel: target.model, targetKind: kind };
     const translated = translateRequest(route.clientFormat, targetFormat, req.body, ctx);
     let body = translated.body;
-    const warnings = [...translated.warnings];
-    if (kind === 'mistral') {
-      const m = convertToMistralDialect(body);
-      body = m.body;
-      warnings.push(...m.warnings);
-    } else if (kind === 'openai' && req.stream) {
-      body = { ...body, stream_options: { include_usage: true } };
-    }
+    // translateRequest already speaks Mistral's dialect for a Mistral target.
+    if (kind === 'openai' && req.stream) body = { ...body, stream_options: { include_usage: true } };
     return {
       ...base,
       op: targetFormat === 'anthropic-messages' ? 'messages' : 'chat',
       body: JSON.stringify(body),
-      translation: { from: route.clientFormat, to: targetFormat, ctx, estimatedInputTokens: req.stream ? estimateInputTokens(route.clientFormat, req.body) : 0 },
+      translation: {
+        from: route.clientFormat,
+        to: targetFormat,
+        ctx: { ...ctx, includeUsage: translated.includeUsage === true },
+        estimatedInputTokens: req.stream ? estimateInputTokens(route.clientFormat, req.body) : 0,
+      },
       usageShape: kind === 'anthropic' ? 'anthropic' : 'openai-chat',
-      warnings,
+      warnings: translated.warnings,
     };
   }
 

@@ -1,4 +1,5 @@
 import type { Usage } from '../../shared/trace.js';
+import { completeUsage, mapAnthropicUsage, mapOpenAiUsage } from '../translate/usage-mapping.js';
 
 /** Which provider usage object shape a body or stream carries. */
 export type UsageShape = 'openai-chat' | 'openai-responses' | 'anthropic' | 'none';
@@ -13,19 +14,18 @@ function obj(v: unknown): Json | undefined {
 }
 
 /**
- * OpenAI chat (and Mistral, same shape): `prompt_tokens` includes cached tokens, reported apart in
- * `prompt_tokens_details.cached_tokens`.
+ * Trace usage has one meaning whatever the provider: `inputTokens` counts every prompt token,
+ * cache reads and writes included (OpenAI's `prompt_tokens` meaning); Anthropic's `input_tokens`,
+ * which excludes them, is converted. The pricing code relies on it.
  * @see https://platform.openai.com/docs/api-reference/chat/object#chat/object-usage
+ * @see https://docs.anthropic.com/en/api/messages#response-usage
  */
 export function usageFromOpenAiChat(usage: unknown): Usage | null {
-  const u = obj(usage);
-  if (!u) return null;
-  return {
-    inputTokens: int(u.prompt_tokens),
-    outputTokens: int(u.completion_tokens),
-    cachedInputTokens: int(obj(u.prompt_tokens_details)?.cached_tokens),
-    cacheWriteTokens: null,
-  };
+  return obj(usage) ? mapOpenAiUsage(usage) : null;
+}
+
+export function usageFromAnthropic(usage: unknown): Usage | null {
+  return obj(usage) ? completeUsage(mapAnthropicUsage(usage)) : null;
 }
 
 /** @see https://platform.openai.com/docs/api-reference/responses/object#responses/object-usage */
@@ -37,21 +37,6 @@ export function usageFromOpenAiResponses(usage: unknown): Usage | null {
     outputTokens: int(u.output_tokens),
     cachedInputTokens: int(obj(u.input_tokens_details)?.cached_tokens),
     cacheWriteTokens: null,
-  };
-}
-
-/**
- * Anthropic: `input_tokens` excludes cache reads and writes, which come in their own fields.
- * @see https://docs.anthropic.com/en/api/messages#response-usage
- */
-export function usageFromAnthropic(usage: unknown): Usage | null {
-  const u = obj(usage);
-  if (!u) return null;
-  return {
-    inputTokens: int(u.input_tokens),
-    outputTokens: int(u.output_tokens),
-    cachedInputTokens: int(u.cache_read_input_tokens),
-    cacheWriteTokens: int(u.cache_creation_input_tokens),
   };
 }
 

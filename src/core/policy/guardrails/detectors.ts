@@ -63,10 +63,9 @@ const PRIORITY: Readonly<Record<FindingKind, number>> = {
 };
 
 const HAS_DIGIT = /\d/;
-const WORDISH = /[A-Za-z0-9_]/;
-
 function isWordChar(text: string, i: number): boolean {
-  return i >= 0 && i < text.length && WORDISH.test(text[i] ?? '');
+  const c = text.charCodeAt(i); // NaN out of range
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 }
 function isDigitAt(text: string, i: number): boolean {
   const c = text.charCodeAt(i);
@@ -159,15 +158,22 @@ function matchIban(raw: string): { length: number; compact: string } | undefined
  * needs a dot and an alphabetic TLD; file-like TLDs (`icon@2x.png`) and SSH remotes (`git@host`)
  * are not addresses.
  */
-const LOCAL_CHAR = /[A-Za-z0-9._%+-]/;
-const DOMAIN_CHAR = /[A-Za-z0-9.-]/;
+function charTable(chars: string): Uint8Array {
+  const t = new Uint8Array(128);
+  for (let i = 0; i < chars.length; i++) t[chars.charCodeAt(i)] = 1;
+  return t;
+}
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const LOCAL_CHARS = charTable(`${ALNUM}._%+-`);
+const DOMAIN_CHARS = charTable(`${ALNUM}.-`);
+const isIn = (table: Uint8Array, code: number): boolean => code < 128 && table[code] === 1;
 const FILE_TLDS = new Set(['png', 'jpg', 'jpeg', 'gif', 'svg', 'webp', 'js', 'ts', 'css', 'json', 'md', 'py', 'txt', 'html']);
 function findEmails(text: string, out: Finding[]): void {
   for (let at = text.indexOf('@'); at !== -1; at = text.indexOf('@', at + 1)) {
     let s = at;
-    while (s > 0 && LOCAL_CHAR.test(text[s - 1] ?? '')) s--;
+    while (s > 0 && isIn(LOCAL_CHARS, text.charCodeAt(s - 1))) s--;
     let e = at + 1;
-    while (e < text.length && DOMAIN_CHAR.test(text[e] ?? '')) e++;
+    while (e < text.length && isIn(DOMAIN_CHARS, text.charCodeAt(e))) e++;
     while (s < at && text[s] === '.') s++;
     while (e > at + 1 && (text[e - 1] === '.' || text[e - 1] === '-')) e--;
     if (s === at || e === at + 1) continue;
@@ -300,15 +306,22 @@ export function findSecrets(text: string, out: Finding[]): void {
   }
 }
 
-/** Keeps the highest-priority (then longest) finding among overlapping ones, sorted by position. */
+/**
+ * Resolves overlapping findings in one sweep by position: of two overlapping findings the one with
+ * the higher priority (then the longer one) wins. Linear after the sort, so a pasted mailing list
+ * with thousands of addresses stays cheap.
+ */
 export function resolveOverlaps(findings: Finding[]): Finding[] {
   if (findings.length <= 1) return findings;
-  const ranked = [...findings].sort(
-    (a, b) => PRIORITY[b.kind] - PRIORITY[a.kind] || b.end - b.start - (a.end - a.start) || a.start - b.start,
-  );
+  const sorted = [...findings].sort((a, b) => a.start - b.start || PRIORITY[b.kind] - PRIORITY[a.kind] || b.end - a.end);
   const kept: Finding[] = [];
-  for (const f of ranked) {
-    if (!kept.some((k) => f.start < k.end && k.start < f.end)) kept.push(f);
+  for (const f of sorted) {
+    const last = kept[kept.length - 1];
+    if (!last || f.start >= last.end) {
+      kept.push(f);
+    } else if (PRIORITY[f.kind] > PRIORITY[last.kind] || (PRIORITY[f.kind] === PRIORITY[last.kind] && f.end - f.start > last.end - last.start)) {
+      kept[kept.length - 1] = f;
+    }
   }
-  return kept.sort((a, b) => a.start - b.start);
+  return kept;
 }

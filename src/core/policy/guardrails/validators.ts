@@ -94,8 +94,11 @@ export function charClassCount(s: string): number {
 
 /** A JWT header segment decodes to a JSON object with a string `alg`. */
 export function isJwtHeader(segment: string): boolean {
+  const decoded = Buffer.from(segment, 'base64url').toString('utf8');
+  // Cheap shape check first: parsing (and throwing) for every `eyJ…` blob is the slow path.
+  if (decoded.charCodeAt(0) !== 123 || !decoded.includes('"alg"')) return false;
   try {
-    const header: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    const header: unknown = JSON.parse(decoded);
     return typeof header === 'object' && header !== null && typeof (header as { alg?: unknown }).alg === 'string';
   } catch {
     return false;
