@@ -3,18 +3,22 @@
 // better-sqlite3 cannot be bundled). Usage: node scripts/build-cli.mjs [entry]
 //
 // Silent on stdout so it can run inside scripts whose stdout is parsed; warnings and errors go to
-// stderr, and a failed build exits non-zero.
+// stderr, and a failed build exits non-zero. `--outfile PATH` writes elsewhere (the test suite
+// builds its own copy so it never runs a stale out/cli bundle).
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const entry = process.argv[2] ?? 'src/cli/main.ts';
+const args = process.argv.slice(2);
+const outIndex = args.indexOf('--outfile');
+const outfile = outIndex === -1 ? 'out/cli/asc.mjs' : args.splice(outIndex, 2)[1];
+const entry = args[0] ?? 'src/cli/main.ts';
 
 try {
   await build({
     absWorkingDir: root,
     entryPoints: [entry],
-    outfile: 'out/cli/asc.mjs',
+    outfile,
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -145,10 +145,15 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       closing ??= (async () => {
         const forced = setTimeout(() => app.server.closeAllConnections(), graceMs);
         forced.unref();
+        // Keep-alive sockets whose request finishes during shutdown would otherwise hold the
+        // server open until their idle timeout.
+        const reaper = setInterval(() => app.server.closeIdleConnections(), 50);
+        reaper.unref();
         try {
           await app.close();
         } finally {
           clearTimeout(forced);
+          clearInterval(reaper);
           await upstream.close();
           store.close();
           logger.flush();

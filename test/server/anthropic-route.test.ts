@@ -83,13 +83,13 @@ describe('Anthropic messages through the gateway (official @anthropic-ai/sdk)', 
   it('renders gateway errors in Anthropic format and passes upstream errors through', async () => {
     const bad = await t.anthropic.messages.create({ model: 'no-such-model', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(Anthropic.BadRequestError);
-    expect((bad as Anthropic.APIError).error).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
-    expect((bad as Anthropic.APIError).message).toContain('no-such-model');
+    expect((bad as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+    expect((bad as InstanceType<typeof Anthropic.APIError>).message).toContain('no-such-model');
 
     t.upstream.enqueue('anthropic', { status: 529 }, { status: 529 });
     const overloaded = await t.anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
-    expect((overloaded as Anthropic.APIError).status).toBe(529);
-    expect((overloaded as Anthropic.APIError).error).toMatchObject({ type: 'error', error: { type: 'overloaded_error' } });
+    expect((overloaded as InstanceType<typeof Anthropic.APIError>).status).toBe(529);
+    expect((overloaded as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ type: 'error', error: { type: 'overloaded_error' } });
     await t.nextTraces(2);
   });
 

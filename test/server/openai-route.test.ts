@@ -143,7 +143,7 @@ describe('upstream errors', () => {
     t.upstream.enqueue('openai', { status: 400, body: { error: { message: 'bad temperature', type: 'invalid_request_error', param: 'temperature', code: null } } });
     const err = await t.openai.chat.completions.create({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((err as OpenAI.APIError).message).toContain('bad temperature');
+    expect((err as InstanceType<typeof OpenAI.APIError>).message).toContain('bad temperature');
     const [trace] = await t.nextTraces();
     expect(trace).toMatchObject({ status: 400, errorCode: 'upstream_400', providerId: 'openai' });
   });
@@ -153,7 +153,7 @@ describe('upstream errors', () => {
     t.upstream.enqueue('openai', { status: 500, body }, { status: 500, body });
     const err = await t.openai.chat.completions.create({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.InternalServerError);
-    expect((err as OpenAI.APIError).message).toContain('The server had an error');
+    expect((err as InstanceType<typeof OpenAI.APIError>).message).toContain('The server had an error');
     const [trace] = await t.nextTraces();
     expect(trace!.attempts.map((a) => a.status)).toEqual([500, 500]);
   });

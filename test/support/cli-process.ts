@@ -2,7 +2,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = fileURLToPath(new URL('../../bin/asc.mjs', import.meta.url));
+/** The bundle test/global-setup.ts built from the current sources, else the `asc` bin itself. */
+const BIN = process.env.ASC_TEST_CLI ?? fileURLToPath(new URL('../../bin/asc.mjs', import.meta.url));
 
 export interface CliResult {
   code: number | null;

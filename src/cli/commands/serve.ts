@@ -1,4 +1,3 @@
-import { startGateway, DEFAULT_PORT } from '../../core/gateway.js';
 import { resolveDataDir } from '../../core/data-dir.js';
 import { PolicyFileError } from '../../core/profiles/policy-file.js';
 import { DATA_DIR_OPTION, intOption, UsageError, type CliCommand } from '../cli-command.js';
@@ -9,6 +8,8 @@ export const serveCommand: CliCommand = {
   usage: '[--host 127.0.0.1] [--port 4141] [--data-dir DIR] [--policy FILE]',
   options: { host: { type: 'string' }, port: { type: 'string' }, policy: { type: 'string' }, ...DATA_DIR_OPTION },
   async run({ values }, io) {
+    // Loaded here, not at the top: the other commands start faster without fastify and undici.
+    const { startGateway, DEFAULT_PORT } = await import('../../core/gateway.js');
     const port = intOption(values.port, 'port', { min: 0, max: 65535 }) ?? DEFAULT_PORT;
     const host = (values.host as string | undefined) ?? '127.0.0.1';
     if (host.length === 0) throw new UsageError('--host must not be empty');

@@ -10,6 +10,12 @@ export interface CircuitBreakers {
   tryAcquire(providerId: string): boolean;
   onSuccess(providerId: string): void;
   onFailure(providerId: string): void;
+  /**
+   * Gives back a reservation without a verdict (no credential, untranslatable request, client gone):
+   * the provider's health is unknown, so neither the failure count nor the state changes, but a
+   * half-open trial slot is freed for the next request instead of staying taken forever.
+   */
+  release(providerId: string): void;
   state(providerId: string): BreakerState;
 }
 
@@ -60,6 +66,10 @@ export function createCircuitBreakers(optsFor: (providerId: string) => BreakerOp
       e.failures = 0;
       e.openedAt = null;
       e.trialInFlight = false;
+    },
+    release(id) {
+      const e = entries.get(id);
+      if (e) e.trialInFlight = false;
     },
     onFailure(id) {
       const e = entry(id);

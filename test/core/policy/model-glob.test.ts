@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileModelAllowList, isModelAllowed, matchesModelGlob } from '../../../src/core/policy/index.js';
+import { compileModelAllowList, estimateInputTokens, isModelAllowed, matchesModelGlob } from '../../../src/core/policy/index.js';
 
 describe('model globs', () => {
   it('a pattern without * matches only the exact model', () => {
@@ -30,5 +30,17 @@ describe('model globs', () => {
     expect(allowed('gpt-4.1-mini')).toBe(true);
     expect(allowed('claude-haiku-4-5')).toBe(true);
     expect(allowed('claude-opus-4-1')).toBe(false);
+  });
+});
+
+describe('input token estimate', () => {
+  it('counts scanned text at about four characters per token, images excluded', () => {
+    const body = {
+      messages: [
+        { role: 'system', content: 'x'.repeat(40) },
+        { role: 'user', content: [{ type: 'text', text: 'y'.repeat(41) }, { type: 'image_url', image_url: { url: 'data:image/png;base64,' + 'A'.repeat(1000) } }] },
+      ],
+    };
+    expect(estimateInputTokens('openai-chat', body)).toBe(21);
   });
 });

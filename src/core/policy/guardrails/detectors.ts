@@ -126,7 +126,7 @@ function isReportableIpv4(text: string, start: number, end: number, ip: string):
  * Then: 8–15 digits for `+` forms, 10–12 for national ones; dates (01.02.2024) rejected.
  */
 const PHONE_RE =
-  /(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,5}|\(\d{3}\) ?\d{3}[-. ]\d{4}|\b\d{3}[-.]\d{3}[-.]\d{4}|\b0\d{1,4}(?:[ ./-]\d{2,8}){1,4})(?![\d.]\d)/g;
+  /(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,5}|\(\d{3}\) ?\d{3}[-. ]\d{4}|\b\d{3}[-.]\d{3}[-.]\d{4}|\b0\d{1,4}(?:[ ./-]\d{2,8}){1,4})(?!\d|\.\d)/g;
 const DATE_LIKE = /^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$/;
 function isPhoneShape(text: string, start: number, raw: string): boolean {
   const before = text[start - 1];
@@ -222,8 +222,10 @@ export function findPii(text: string, out: Finding[]): void {
 // ---------------------------------------------------------------- secrets
 
 /**
- * Prefixed credentials in one pass. Boundaries are checked in code (no per-position lookbehind):
- * the character before a match must not be a word character.
+ * Prefixed credentials in one regex pass. (Measured: one alternation beats an `indexOf` per
+ * prefix plus a sticky regex, because `s`, `g`, `e` are common letters.) Boundaries are checked
+ * in code rather than with a per-position lookbehind: the character before a match must not be a
+ * word character (`task-…` is not an `sk-` key).
  */
 const PREFIXED_SECRET_RE =
   /(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])|gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244}|sk-ant-[A-Za-z0-9_-]{32,}|sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}|[rs]k_(?:live|test)_[A-Za-z0-9]{16,}|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g;

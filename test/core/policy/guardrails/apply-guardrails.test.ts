@@ -48,6 +48,19 @@ describe('applyGuardrails: redaction', () => {
     expect(r.decisions).toEqual([{ rule: 'guardrails.pii', outcome: 'redact', detail: 'EMAIL×4' }]);
   });
 
+  it('the same phone number written two ways gets the same placeholder', () => {
+    const body = { messages: [{ role: 'user', content: 'call +44 20 7946 0958 or +442079460958' }] };
+    const r = applyGuardrails('openai-chat', body, piiRedact);
+    expect((r.body.messages as { content: string }[])[0]?.content).toBe('call [PHONE_1] or [PHONE_1]');
+  });
+
+  it('secrets can be redacted instead of blocked, typed by kind', () => {
+    const g = compileGuardrails({ secrets: 'redact' });
+    const r = applyGuardrails('anthropic-messages', { max_tokens: 10, messages: [{ role: 'user', content: `AWS_SECRET_ACCESS_KEY=${'wJalrXUtnFEMI/K7MDENG/bPxRfiCY' + 'EXAMPLEKEY'}` }] }, g);
+    expect((r.body.messages as { content: string }[])[0]?.content).toBe('AWS_SECRET_ACCESS_KEY=[AWS_SECRET_KEY_1]');
+    expect(r.decisions).toEqual([{ rule: 'guardrails.secrets', outcome: 'redact', detail: 'AWS_SECRET_KEY×1' }]);
+  });
+
   it('placeholders are typed by kind and numbered per kind', () => {
     const body = { messages: [{ role: 'user', content: `call +44 20 7946 0958, card 4111 1111 1111 1111, key ${AWS}` }] };
     const r = applyGuardrails('openai-chat', body, piiRedact);
@@ -156,6 +169,22 @@ describe('applyGuardrails: blocking', () => {
     expect(r.blocked?.message).toContain('EMAIL');
     expect(r.blocked?.message).not.toContain('123-45-6789');
     expect(r.blocked?.message).not.toContain('jane');
+  });
+
+  it('a blocked secret blocks the request even when PII is only redacted, and nothing is edited', () => {
+    const body = { messages: [{ role: 'user', content: `jane@example.com ${AWS}` }] };
+    const r = applyGuardrails('openai-chat', body, compileGuardrails({ pii: 'redact' }));
+    expect(r.blocked?.code).toBe('guardrail_blocked');
+    expect(r.body).toBe(body);
+    expect(r.changed).toBe(false);
+    expect(r.findings).toEqual(expect.arrayContaining([{ kind: 'EMAIL', count: 1 }, { kind: 'AWS_ACCESS_KEY', count: 1 }]));
+  });
+
+  it('secrets off lets a key through untouched', () => {
+    const body = { messages: [{ role: 'user', content: AWS }] };
+    const r = applyGuardrails('openai-chat', body, compileGuardrails({ secrets: 'off' }));
+    expect(r.blocked).toBeUndefined();
+    expect(r.body).toBe(body);
   });
 
   it('a secret block never echoes the secret', () => {
