@@ -87,6 +87,18 @@ type TryFailure =
   | { kind: 'upstream-error'; status: number; headers: Record<string, string | string[] | undefined>; body: Buffer; retryAfterMs: number | null }
   | { kind: 'transport-error'; error: GatewayError };
 
+/** How one try ended: it answered the client (`upstreamFailed`: a stream cut after its first byte), the client left, or it failed before answering. */
+type TryResult = { kind: 'answered'; upstreamFailed: boolean } | 'client-gone' | TryFailure;
+
+const ANSWERED: TryResult = { kind: 'answered', upstreamFailed: false };
+
+/** One try at one target. `answering` is its attempt record, made once it starts answering the client. */
+interface TryState {
+  target: RouteTarget;
+  started: number;
+  answering: Attempt | null;
+}
+
 export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelRequestDeps) {
   const dialect = errorDialectOf(route.id);
   const random = deps.random ?? Math.random;
@@ -202,6 +214,12 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
     let lastFailure: { failure: TryFailure; target: RouteTarget; prepared: PreparedUpstreamRequest | null } | null = null;
 
     for (const target of targets) {
+      if (performance.now() >= deadline) {
+        // No time left: the remaining targets are not called (and their breakers not reserved).
+        run.attempts.push({ providerId: target.provider.id, model: target.model, outcome: 'skipped', status: null, durationMs: 0, reason: 'deadline exceeded' });
+        lastFailure ??= { failure: { kind: 'transport-error', error: deadlineError(routing.timeoutMs) }, target, prepared: null };
+        continue;
+      }
       if (!deps.breakers.tryAcquire(target.provider.id)) {
         run.attempts.push({ providerId: target.provider.id, model: target.model, outcome: 'skipped', status: null, durationMs: 0, reason: 'circuit open' });
         lastFailure = { failure: { kind: 'transport-error', error: new GatewayError('circuit_open', `Provider "${target.provider.id}" is cooling down after repeated failures.`) }, target, prepared: null };
@@ -209,7 +227,7 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
       }
       const credential = await deps.credentials.get(target.provider);
       if (credential === null) {
-        deps.breakers.onSuccess(target.provider.id); // a missing key says nothing about the provider's health
+        deps.breakers.release(target.provider.id); // a missing key says nothing about the provider's health
         run.attempts.push({ providerId: target.provider.id, model: target.model, outcome: 'skipped', status: null, durationMs: 0, reason: 'no credential' });
         lastFailure = { failure: { kind: 'transport-error', error: new GatewayError('missing_credential', missingCredentialMessage(target.provider)) }, target, prepared: null };
         continue;
@@ -218,7 +236,7 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
       try {
         prepared = prepareUpstreamRequest(route, client, target, run.modelRequested ?? target.model);
       } catch (e) {
-        deps.breakers.onSuccess(target.provider.id);
+        deps.breakers.release(target.provider.id);
         const err = toGatewayError(e);
         run.attempts.push({ providerId: target.provider.id, model: target.model, outcome: 'skipped', status: null, durationMs: 0, reason: err.message });
         lastFailure = { failure: { kind: 'transport-error', error: err }, target, prepared: null };
@@ -226,20 +244,35 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
       }
 
       for (let attempt = 0; attempt <= routing.retries; attempt++) {
-        const started = performance.now();
+        const state: TryState = { target, started: performance.now(), answering: null };
         run.target = target;
         run.credentialFingerprint = credential.fingerprint;
-        const outcome = await tryOnce(request, reply, run, target, prepared, credential.secret, routing, deadline);
-        const durationMs = round(performance.now() - started);
-        if (outcome === 'answered') {
-          deps.breakers.onSuccess(target.provider.id);
+        let outcome: TryResult;
+        try {
+          outcome = await tryOnce(request, reply, run, state, prepared, credential.secret, routing, deadline);
+        } catch (e) {
+          deps.breakers.release(target.provider.id); // never strand a half-open trial
+          throw e;
+        }
+        const durationMs = round(performance.now() - state.started);
+        if (state.answering) state.answering.durationMs = durationMs;
+        if (outcome === 'client-gone') {
+          deps.breakers.release(target.provider.id);
+          if (state.answering) {
+            state.answering.outcome = 'error';
+            state.answering.reason = 'client closed the connection';
+          } else {
+            run.attempts.push({ providerId: target.provider.id, model: target.model, outcome: 'error', status: null, durationMs, reason: 'client closed the connection' });
+          }
+          throw new GatewayError('upstream_stream_error', 'client closed the connection');
+        }
+        if (outcome.kind === 'answered') {
+          // A stream the upstream cut after the first byte is the provider's failure, even though it answered.
+          if (outcome.upstreamFailed) deps.breakers.onFailure(target.provider.id);
+          else deps.breakers.onSuccess(target.provider.id);
           run.warnings.push(...prepared.warnings);
           deps.onCredentialUsed?.(target.provider.id, credential.fingerprint, profile);
           return;
-        }
-        if (outcome === 'client-gone') {
-          run.attempts.push({ providerId: target.provider.id, model: target.model, outcome: 'error', status: null, durationMs, reason: 'client closed the connection' });
-          throw new GatewayError('upstream_stream_error', 'client closed the connection');
         }
         deps.breakers.onFailure(target.provider.id);
         lastFailure = { failure: outcome, target, prepared };
@@ -268,12 +301,13 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
     request: FastifyRequest,
     reply: FastifyReply,
     run: RequestRun,
-    target: RouteTarget,
+    state: TryState,
     prepared: PreparedUpstreamRequest,
     secret: string,
     routing: typeof DEFAULTS,
     deadline: number,
-  ): Promise<'answered' | 'client-gone' | TryFailure> {
+  ): Promise<TryResult> {
+    const { target } = state;
     const upstream = resolveUpstreamTarget(target.provider, prepared.op);
     if (upstream === null) {
       return { kind: 'transport-error', error: new GatewayError('format_mismatch', `Provider "${target.provider.id}" has no ${prepared.op} endpoint.`) };
@@ -306,12 +340,13 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
       }
       const failure: TryFailure = { kind: 'upstream-error', status: res.statusCode, headers: res.headers, body, retryAfterMs: retryAfterMs(res.headers, Date.now()) };
       if (isRetryableStatus(res.statusCode)) return failure;
+      beginAnswer(run, state, res.statusCode);
       sendUpstreamError(reply, run, failure, target, prepared);
-      return 'answered';
+      return ANSWERED;
     }
 
     if (prepared.stream && isEventStream(res.headers)) {
-      return relayStream(reply, run, res, target, prepared);
+      return relayStream(reply, run, res, state, prepared);
     }
 
     let raw: Buffer;
@@ -325,23 +360,30 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
     if (parsed === undefined) {
       return { kind: 'transport-error', error: new GatewayError('upstream_invalid_response', `Provider "${target.provider.id}" answered with a body that is not JSON.`) };
     }
-    run.usage = usageFromBody(prepared.usageShape, parsed);
     let out: Buffer | string = raw;
     if (prepared.translation) {
-      out = JSON.stringify(translateResponse(prepared.translation.to, prepared.translation.from, parsed, prepared.translation.ctx));
+      try {
+        out = JSON.stringify(translateResponse(prepared.translation.to, prepared.translation.from, parsed, prepared.translation.ctx));
+      } catch (e) {
+        // Nothing has reached the client yet: an answer we cannot translate is this target's failure.
+        return { kind: 'transport-error', error: toGatewayError(e) };
+      }
     }
+    run.usage = usageFromBody(prepared.usageShape, parsed);
     run.ttftMs = null;
+    beginAnswer(run, state, res.statusCode);
     sendJson(reply, run, res.statusCode, forwardableHeaders(res.headers), out);
-    return 'answered';
+    return ANSWERED;
   }
 
   async function relayStream(
     reply: FastifyReply,
     run: RequestRun,
     res: Dispatcher.ResponseData,
-    target: RouteTarget,
+    state: TryState,
     prepared: PreparedUpstreamRequest,
-  ): Promise<'answered' | 'client-gone' | TryFailure> {
+  ): Promise<TryResult> {
+    const { target } = state;
     const parser = createSseParser();
     const tap = createStreamTap(prepared.usageShape);
     const translation = prepared.translation;
@@ -358,6 +400,7 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
     let sawContent = false;
 
     const start = (): void => {
+      beginAnswer(run, state, res.statusCode);
       reply.hijack();
       const headers: Record<string, string> = {
         ...forwardableHeaders(res.headers),
@@ -408,7 +451,7 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
       run.usage = tap.usage() ?? (translator ? translator.usage() : null);
       run.status = res.statusCode;
       raw.end();
-      return 'answered';
+      return ANSWERED;
     } catch (e) {
       run.usage = tap.usage();
       if (run.clientGone) return 'client-gone';
@@ -417,12 +460,16 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
       // Bytes already reached the client: no fallback now; end the stream with an error it can read.
       run.status = 502;
       run.errorCode = 'upstream_stream_error';
+      if (state.answering) {
+        state.answering.outcome = 'error';
+        state.answering.reason = `upstream stream failed after the first byte: ${err.message}`;
+      }
       let out = '';
       for (const ev of createStreamErrorEvents(clientFormat, { type: 'api_error', message: `upstream stream from "${target.provider.id}" failed: ${err.message}` })) {
         out += serializeSseEvent(ev);
       }
       raw.end(out);
-      return 'answered';
+      return { kind: 'answered', upstreamFailed: true };
     }
   }
 
@@ -517,7 +564,7 @@ function ascHeaders(run: RequestRun): Record<string, string> {
     'x-asc-provider': run.target?.provider.id ?? 'none',
     'x-asc-model': run.target?.model ?? 'none',
   };
-  const attempts = summarizeAttempts(run.attempts, run.target);
+  const attempts = summarizeAttempts(run.attempts);
   if (attempts.length > 0) headers['x-asc-attempts'] = attempts;
   return headers;
 }
@@ -526,12 +573,22 @@ function setAscHeaders(reply: FastifyReply, run: RequestRun): void {
   reply.headers(ascHeaders(run));
 }
 
-function summarizeAttempts(attempts: readonly Attempt[], current: RouteTarget | null): string {
-  const parts = attempts.map((a) => `${a.providerId}/${a.model}=${a.status ?? a.outcome}`);
-  if (current && (attempts.length === 0 || attempts[attempts.length - 1]!.outcome !== 'error')) {
-    parts.push(`${current.provider.id}/${current.model}=current`);
-  }
-  return parts.join(', ');
+/** `provider/model=status` (or the outcome when there was no status) per attempt, in order. */
+function summarizeAttempts(attempts: readonly Attempt[]): string {
+  return attempts.map((a) => `${a.providerId}/${a.model}=${a.status ?? a.outcome}`).join(', ');
+}
+
+/**
+ * Records the try that is about to answer the client, before the response headers go out, so
+ * `x-asc-attempts` and the trace both list it. Its duration is filled in when the try ends.
+ */
+function beginAnswer(run: RequestRun, state: TryState, status: number): void {
+  state.answering = { providerId: state.target.provider.id, model: state.target.model, outcome: status < 400 ? 'ok' : 'error', status, durationMs: 0 };
+  run.attempts.push(state.answering);
+}
+
+function deadlineError(timeoutMs: number): GatewayError {
+  return new GatewayError('upstream_timeout', `No provider answered within the routing deadline (routing.timeoutMs = ${timeoutMs} ms).`);
 }
 
 function toTrace(run: RequestRun, clientKeyId: string, usage: Usage, cost: { usd: number | null; note: string | null }): Trace {
