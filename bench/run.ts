@@ -140,15 +140,21 @@ async function ascCommand(flags: Flags): Promise<{ args: string[]; describe: str
   return { args, describe: `node ${args.join(' ')} serve${note}` };
 }
 
+/**
+ * Starts one ASC child. `profileExtras` is merged into the bench profile (empty = the bare profile:
+ * providers only); a later (d) section starts a second one with guardrails, budgets, etc.
+ */
 async function startAsc(
   flags: Flags,
   stubOrigin: string,
   localKey: string,
   tmp: string,
+  name = 'asc',
+  profileExtras: Record<string, unknown> = {},
 ): Promise<{ child?: Child; origin: string; note?: string; detail?: string; describe: string }> {
   const cmd = await ascCommand(flags);
   if (!cmd) return { origin: '', note: 'ASC CLI not found (no out/cli/asc.mjs, no src/cli/main.ts; see --asc-entry)', describe: 'not found' };
-  const policyFile = path.join(tmp, 'policy.json');
+  const policyFile = path.join(tmp, `${name}-policy.json`);
   writeFileSync(
     policyFile,
     JSON.stringify({
@@ -161,16 +167,17 @@ async function startAsc(
             { id: 'openai', kind: 'openai', baseUrl: `${stubOrigin}/openai/v1`, region: 'us' },
             { id: 'anthropic', kind: 'anthropic', baseUrl: `${stubOrigin}/anthropic`, region: 'us' },
           ],
+          ...profileExtras,
         },
       ],
     }),
   );
-  const dataDir = path.join(tmp, 'asc-data');
+  const dataDir = path.join(tmp, `${name}-data`);
   mkdirSync(dataDir, { recursive: true });
   const args = [...cmd.args, 'serve', '--port', '0', '--data-dir', dataDir, '--policy', policyFile];
   try {
     const { child, match } = await spawnServer({
-      name: 'ASC gateway',
+      name: `ASC gateway (${name})`,
       command: process.execPath,
       args,
       cwd: ROOT,

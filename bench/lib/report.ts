@@ -109,6 +109,9 @@ export interface BenchReport {
   checks: Check[];
 }
 
+/** Machine-wide CPU outside the measured processes above which a comparison is flagged as noisy (100 = one core). */
+const NOISY_OTHER_CPU_PCT = 50;
+
 const f = (x: number | undefined, digits = 2): string => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
 const ratio = (a: number | undefined, b: number | undefined): number => (a !== undefined && b !== undefined && b !== 0 ? a / b : NaN);
 const firstLine = (s: string | undefined): string => (s ?? '').split('\n')[0]?.slice(0, 160) ?? '';
@@ -132,19 +135,21 @@ export function computeChecks(rep: BenchReport): Check[] {
       const rr = ratio(row.med?.rps, floor?.med?.rps);
       const cr = ratio(row.med?.cpuUsPerReq, floor?.med?.cpuUsPerReq);
       const why = na ?? row.scenario.note;
+      const other = Math.max(row.med?.otherCpuPct ?? 0, floor?.med?.otherCpuPct ?? 0);
+      const noisy = other > NOISY_OTHER_CPU_PCT ? { note: `noisy: other CPU ${other.toFixed(0)} %` } : {};
       checks.push({
         name: `${who}req/s vs floor, ${row.scenario.key}`,
         value: Number.isFinite(rr) ? `${f(rr)}× (${f(row.med?.rps, 0)} vs ${f(floor?.med?.rps, 0)})` : 'n/a',
         threshold: '≥ 0.85×',
         pass: Number.isFinite(rr) ? rr >= 0.85 : undefined,
-        ...(why && !Number.isFinite(rr) ? { note: why } : {}),
+        ...(why && !Number.isFinite(rr) ? { note: why } : noisy),
       });
       checks.push({
         name: `${who}CPU/request vs floor, ${row.scenario.key}`,
         value: Number.isFinite(cr) ? `${f(cr)}× (${f(row.med?.cpuUsPerReq, 0)} vs ${f(floor?.med?.cpuUsPerReq, 0)} µs)` : 'n/a',
         threshold: '≤ 1.25×',
         pass: Number.isFinite(cr) ? cr <= 1.25 : undefined,
-        ...(why && !Number.isFinite(cr) ? { note: why } : {}),
+        ...(why && !Number.isFinite(cr) ? { note: why } : noisy),
       });
     }
     const json = findSeq(rep, 'openai json', asc.id);
@@ -219,7 +224,12 @@ export function renderMarkdown(rep: BenchReport): string {
   out.push(
     table(
       ['check', 'value', 'target', 'result'],
-      rep.checks.map((c) => [c.name, c.value, c.threshold, c.pass === undefined ? `n/a${c.note ? ` (${firstLine(c.note)})` : ''}` : c.pass ? 'PASS' : 'FAIL']),
+      rep.checks.map((c) => [
+        c.name,
+        c.value,
+        c.threshold,
+        `${c.pass === undefined ? 'n/a' : c.pass ? 'PASS' : 'FAIL'}${c.note ? ` (${firstLine(c.note)})` : ''}`,
+      ]),
     ),
   );
   out.push('');

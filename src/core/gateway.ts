@@ -1,5 +1,7 @@
+import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { basename, dirname, resolve as resolvePath } from 'node:path';
 import pino from 'pino';
 import type { PolicyDocument, Profile } from '../shared/policy-schema.js';
 import type { Trace } from '../shared/trace.js';
@@ -8,15 +10,13 @@ import { createOsKeychain, type Keychain } from './credentials/keychain.js';
 import { createLocalKeyVerifier, loadOrCreateLocalKey, type LocalClientKey } from './credentials/local-client-key.js';
 import { createTraceBus, type TraceBus } from './events/trace-bus.js';
 import { buildGatewayApp } from './http/build-gateway-app.js';
-import { compileModelAllowList } from './policy/model-glob.js';
-import { parsePricingTable, type PricingTable } from './policy/pricing-table.js';
-import { computeCost } from './policy/pricing.js';
+import { compileProfilePolicy, computeCost, parsePricingTable, windowKeyFor, type CompiledProfilePolicy, type PricingTable } from './policy/index.js';
 import { DEFAULT_POLICY } from './profiles/default-policy.js';
-import { loadPolicyFile } from './profiles/policy-file.js';
+import { loadPolicyFile, PolicyFileError } from './profiles/policy-file.js';
 import { createProfileRegistry, type ProfileRegistry } from './profiles/profile-registry.js';
-import type { CompiledProfileRouting } from './proxy/handle-model-request.js';
-import { PASS_THROUGH_GUARD, type RequestGuard } from './proxy/request-guard.js';
+import { budgetWindowStartMs, createPolicyGuard, type PolicyGuard } from './proxy/policy-guard.js';
 import { createCircuitBreakers } from './routing/circuit-breaker.js';
+import { readLocalSettings, SETTINGS_FILE, updateLocalSettings, type LocalSettings } from './settings/local-settings.js';
 import { openGatewayStore, type GatewayStore } from './storage/index.js';
 import { createUpstreamClients, type UpstreamClients } from './upstream/upstream-clients.js';
 
@@ -41,9 +41,10 @@ export interface RunningGateway {
   port: number;
   localKey: LocalClientKey;
   bus: TraceBus;
-  profiles: ProfileRegistry<CompiledProfileRouting>;
+  profiles: ProfileRegistry<CompiledProfilePolicy>;
   credentials: CredentialStore;
   store: GatewayStore;
+  guard: PolicyGuard;
   /** Stops accepting, lets in-flight requests finish (at most `graceMs`), flushes storage. */
   close(graceMs?: number): Promise<void>;
 }
@@ -51,9 +52,13 @@ export interface RunningGateway {
 export const DEFAULT_PORT = 4141;
 export const DEFAULT_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 
-/** Compiles what the hot path needs from a profile once, when it is loaded. */
-export function compileProfile(profile: Profile): CompiledProfileRouting {
-  return { isModelAllowed: compileModelAllowList(profile.models?.allow) };
+/** Compiles what the hot path needs from a profile once, when it is loaded; fails closed. */
+export function compileProfile(profile: Profile): CompiledProfilePolicy {
+  try {
+    return compileProfilePolicy(profile);
+  } catch (e) {
+    throw new Error(`profile "${profile.tenant}": ${(e as Error).message}`);
+  }
 }
 
 export async function loadPricingTable(file: URL | string = new URL('../../resources/pricing.json', import.meta.url)): Promise<PricingTable> {
@@ -87,14 +92,55 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   if (localKey === null) throw new Error('could not create a local client key');
   const pricing = opts.pricing ?? (await loadPricingTable());
   const credentials = createCredentialStore({ keychain, env });
-  const profiles = createProfileRegistry(doc, compileProfile);
-  const store = openGatewayStore({ dataDir: opts.dataDir });
-  const bus = createTraceBus();
+  const policySource = opts.policyFile ?? 'the built-in policy';
+  let profiles: ProfileRegistry<CompiledProfilePolicy>;
+  try {
+    profiles = createProfileRegistry(doc, compileProfile);
+  } catch (e) {
+    throw new PolicyFileError(`policy file ${policySource}: ${(e as Error).message}`);
+  }
+  const settings: LocalSettings = await readLocalSettings(opts.dataDir).catch((e: Error) => {
+    log(`ASC: ignoring local settings: ${e.message}`);
+    return {};
+  });
+  if (settings.activeProfile && settings.activeProfile !== doc.active) {
+    if (profiles.list().some((p) => p.tenant === settings.activeProfile)) profiles.setActive(settings.activeProfile);
+    else log(`ASC: the active profile chosen earlier ("${settings.activeProfile}") is not in ${policySource}; using "${doc.active}".`);
+  }
+  await updateLocalSettings(opts.dataDir, { policyFile: opts.policyFile ? resolvePath(opts.policyFile) : undefined });
+
+  const store = openGatewayStore({ dataDir: opts.dataDir, onError: (e) => log(`ASC: storage: ${e.message}`) });
+  const bus = createTraceBus((e) => log(`ASC: trace listener failed: ${(e as Error).message}`));
   const upstream = opts.upstream ?? createUpstreamClients();
-  const guard: RequestGuard = PASS_THROUGH_GUARD;
-  const breakers = createCircuitBreakers((providerId) => {
+  const guard = createPolicyGuard({ pricing });
+  const seededWindows = new Set<string>();
+  const nowIso = (): string => new Date().toISOString();
+
+  /** Budgets count spend already recorded this window, so a restart does not reset them. */
+  function seedBudgets(): void {
+    const now = Date.now();
+    for (const { tenant } of profiles.list()) {
+      for (const budget of profiles.resolve(tenant).profile.budgets ?? []) {
+        const key = `${tenant}\u0000${windowKeyFor(budget, now)}`;
+        if (seededWindows.has(key)) continue;
+        seededWindows.add(key);
+        const spent = store.spendSince(tenant, new Date(budgetWindowStartMs(budget, now)).toISOString());
+        guard.budgets.seed(tenant, windowKeyFor(budget, now), spent);
+      }
+    }
+  }
+  function auditProfiles(type: 'profile.loaded' | 'profile.changed', changed?: Set<string>): void {
+    for (const p of profiles.list()) {
+      if (changed && !changed.has(p.tenant)) continue;
+      store.recordAudit({ type, at: nowIso(), tenant: p.tenant, profileVersion: p.version, detail: { source: policySource, active: p.active } });
+    }
+  }
+  seedBudgets();
+  auditProfiles('profile.loaded');
+
+  const credentialsSeen = new Set(store.credentialFingerprintsSeen());
+  const breakers = createCircuitBreakers(() => {
     const b = profiles.active().profile.routing?.breaker;
-    void providerId;
     return { failureThreshold: b?.failures ?? 5, coolDownMs: b?.coolDownMs ?? 30_000 };
   });
   const logger = pino(
@@ -113,6 +159,11 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     breakers,
     guard,
     clientKeyId: localKey.id,
+    onCredentialUsed: (providerId, fingerprint, profile) => {
+      if (credentialsSeen.has(fingerprint)) return;
+      credentialsSeen.add(fingerprint);
+      store.recordAudit({ type: 'credential.first_used', at: nowIso(), tenant: profile.tenant, profileVersion: profile.version, detail: { providerId, credentialFingerprint: fingerprint } });
+    },
     verifyClientKey: createLocalKeyVerifier(localKey.key),
     getPort: () => port,
     bodyLimitBytes: opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
@@ -129,6 +180,76 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   });
 
   await app.listen({ host, port: opts.port ?? DEFAULT_PORT });
+  const watchers = watchLocalChanges();
+  const pruneTimer = setInterval(pruneExpired, 6 * 60 * 60 * 1000);
+  pruneTimer.unref();
+  const firstPrune = setTimeout(pruneExpired, 5_000);
+  firstPrune.unref();
+
+  /** `logging.retentionDays` of the active profile, enforced on a schedule; the audit chain keeps a checkpoint. */
+  function pruneExpired(): void {
+    const days = profiles.active().profile.logging?.retentionDays;
+    if (days === undefined) return;
+    try {
+      store.pruneOlderThan(new Date(Date.now() - days * 86_400_000).toISOString());
+    } catch (e) {
+      log(`ASC: retention pruning failed: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * `asc profiles use` and edits of the policy file take effect on the next request: the new
+   * state is swapped in whole. A policy that no longer parses is refused and the last good one
+   * stays (fail closed).
+   */
+  function watchLocalChanges(): FSWatcher[] {
+    const out: FSWatcher[] = [];
+    const debounce = (fn: () => void): (() => void) => {
+      let t: NodeJS.Timeout | undefined;
+      return () => {
+        clearTimeout(t);
+        t = setTimeout(fn, 30);
+      };
+    };
+    const onSettings = debounce(() => {
+      readLocalSettings(opts.dataDir).then(
+        (next) => {
+          if (next.activeProfile && next.activeProfile !== profiles.active().profile.tenant) {
+            if (profiles.list().some((p) => p.tenant === next.activeProfile)) profiles.setActive(next.activeProfile);
+            else log(`ASC: cannot switch to unknown profile "${next.activeProfile}"`);
+          }
+        },
+        (e: Error) => log(`ASC: ignoring local settings: ${e.message}`),
+      );
+    });
+    out.push(watch(opts.dataDir, (_event, name) => name === SETTINGS_FILE && onSettings()));
+    if (opts.policyFile) {
+      const file = resolvePath(opts.policyFile);
+      const onPolicy = debounce(() => {
+        loadPolicyFile(file).then(
+          (next) => {
+            const before = new Map(profiles.list().map((p) => [p.tenant, p.version]));
+            try {
+              profiles.load(next);
+            } catch (e) {
+              log(`ASC: policy file ${file} changed but cannot be enforced (${(e as Error).message}); keeping the previous profiles`);
+              return;
+            }
+            const changed = new Set(profiles.list().filter((p) => before.get(p.tenant) !== p.version).map((p) => p.tenant));
+            if (changed.size > 0) {
+              seedBudgets();
+              auditProfiles('profile.changed', changed);
+            }
+          },
+          (e: Error) => log(`ASC: ${e.message}; keeping the previous profiles`),
+        );
+      });
+      out.push(watch(dirname(file), (_event, name) => name === basename(file) && onPolicy()));
+    }
+    for (const w of out) w.unref();
+    return out;
+  }
+
   port = (app.server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
 
@@ -141,6 +262,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     profiles,
     credentials,
     store,
+    guard,
     close(graceMs = 10_000) {
       closing ??= (async () => {
         const forced = setTimeout(() => app.server.closeAllConnections(), graceMs);
@@ -149,6 +271,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         // server open until their idle timeout.
         const reaper = setInterval(() => app.server.closeIdleConnections(), 50);
         reaper.unref();
+        for (const w of watchers) w.close();
+        clearInterval(pruneTimer);
+        clearTimeout(firstPrune);
         try {
           await app.close();
         } finally {
@@ -166,7 +291,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
 /** Models of the profile's provider kinds that its allow-list admits, plus its aliases. */
 export function listAllowedModels(profile: Profile, pricing: PricingTable): { id: string; ownedBy: string }[] {
-  const allowed = compileModelAllowList(profile.models?.allow);
+  const allowed = compileProfilePolicy(profile).isModelAllowed;
   const out = new Map<string, string>();
   for (const entry of pricing.entries) {
     const provider = profile.providers.find((p) => p.kind === entry.provider);

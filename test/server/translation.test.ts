@@ -267,11 +267,21 @@ describe('OpenAI SDK → claude-* (served by the Anthropic upstream)', () => {
     t.upstream.enqueue('anthropic', { status: 400, body: providerErrorBody('anthropic', 400, 'messages: text content blocks must be non-empty') });
     const err = await t.openai.chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
-    const apiErr = err as OpenAI.APIError;
+    const apiErr = err as InstanceType<typeof OpenAI.APIError>;
     expect(apiErr.message).toContain('text content blocks must be non-empty');
     expect(apiErr.error).toMatchObject({ message: expect.stringContaining('non-empty'), type: 'invalid_request_error' });
     const [trace] = await t.nextTraces();
     expect(trace).toMatchObject({ status: 400, errorCode: 'upstream_400', providerId: 'anthropic' });
+  });
+
+  it('renders an Anthropic error to a streaming request as an OpenAI error response', async () => {
+    t.upstream.enqueue('anthropic', { status: 400, body: providerErrorBody('anthropic', 400, 'max_tokens: too large') });
+    const err = await t.openai.chat.completions
+      .create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'x' }], stream: true })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).message).toContain('max_tokens: too large');
+    await t.nextTraces();
   });
 
   it('renders an Anthropic overload (529, after retries) in OpenAI format', async () => {
@@ -351,6 +361,18 @@ describe('Anthropic SDK → gpt-* (served by the OpenAI upstream)', () => {
     await t.nextTraces();
   });
 
+  it('streams parallel tool calls as separate tool_use blocks with complete inputs', async () => {
+    const msg = await t.anthropic.messages
+      .stream({ model: 'gpt-4.1', max_tokens: 200, tools: [lookupAnthropic], messages: [{ role: 'user', content: 'streamed pair [parallel]' }] })
+      .finalMessage();
+    const uses = msg.content.filter((b): b is Anthropic.ToolUseBlock => b.type === 'tool_use');
+    expect(uses).toHaveLength(2);
+    expect(uses[0]!.id).not.toBe(uses[1]!.id);
+    for (const u of uses) expect(u.input).toEqual({ query: 'streamed pair [parallel]' });
+    expect(msg.stop_reason).toBe('tool_use');
+    await t.nextTraces();
+  });
+
   it('carries tool use and tool results over several turns (parallel calls)', async () => {
     const messages: Anthropic.MessageParam[] = [{ role: 'user', content: 'check both [parallel]' }];
     const first = await t.anthropic.messages.create({ model: 'gpt-4.1', max_tokens: 200, tools: [lookupAnthropic], messages });
@@ -419,6 +441,16 @@ describe('Anthropic SDK → mistral-* (Mistral dialect upstream)', () => {
     const tool = msg.content.find((b): b is Anthropic.ToolUseBlock => b.type === 'tool_use')!;
     expect(tool.input).toEqual({ query: 'mistral tool please' });
     expect(msg.stop_reason).toBe('tool_use');
+    await t.nextTraces();
+  });
+
+  it('streams parallel tool calls that Mistral sends whole in one chunk', async () => {
+    const msg = await t.anthropic.messages
+      .stream({ model: 'mistral-large-latest', max_tokens: 200, tools: [lookupAnthropic], messages: [{ role: 'user', content: 'mistral pair [parallel]' }] })
+      .finalMessage();
+    const uses = msg.content.filter((b): b is Anthropic.ToolUseBlock => b.type === 'tool_use');
+    expect(uses).toHaveLength(2);
+    for (const u of uses) expect(u.input).toEqual({ query: 'mistral pair [parallel]' });
     await t.nextTraces();
   });
 

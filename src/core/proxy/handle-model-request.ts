@@ -313,7 +313,12 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
       return { kind: 'transport-error', error: new GatewayError('format_mismatch', `Provider "${target.provider.id}" has no ${prepared.op} endpoint.`) };
     }
     const headers = upstreamHeaders(request, target, prepared, secret);
-    const remaining = Math.max(1, Math.floor(deadline - performance.now()));
+    // The first-byte budget is timed here rather than with undici's `headersTimeout`: undici runs
+    // that one on its coarse "fast timers" (~0.5 s ticks), which can fire half a second early or
+    // late — too loose for short budgets and for the routing deadline.
+    const firstByteMs = Math.max(1, Math.min(routing.firstByteTimeoutMs, Math.floor(deadline - performance.now())));
+    const firstByte = new AbortController();
+    const timer = setTimeout(() => firstByte.abort(), firstByteMs);
     let res: Dispatcher.ResponseData;
     try {
       res = await deps.upstream.forOrigin(upstream.origin).request({
@@ -321,13 +326,18 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
         method: 'POST',
         headers,
         body: prepared.body,
-        signal: run.abort.signal,
-        headersTimeout: Math.min(routing.firstByteTimeoutMs, remaining),
+        signal: AbortSignal.any([run.abort.signal, firstByte.signal]),
+        headersTimeout: 0,
         bodyTimeout: routing.idleTimeoutMs,
       });
     } catch (e) {
       if (run.clientGone) return 'client-gone';
+      if (firstByte.signal.aborted) {
+        return { kind: 'transport-error', error: new GatewayError('upstream_timeout', `Timed out after ${firstByteMs} ms waiting for the first byte from ${describeTarget(target)}.`, { cause: e }) };
+      }
       return { kind: 'transport-error', error: transportError(e, target) };
+    } finally {
+      clearTimeout(timer);
     }
 
     if (res.statusCode >= 400) {
@@ -625,9 +635,13 @@ function toGatewayError(e: unknown): GatewayError {
   return new GatewayError('internal_error', `internal error: ${(e as Error)?.message ?? String(e)}`, { cause: e });
 }
 
+function describeTarget(target: RouteTarget): string {
+  return `provider "${target.provider.id}" (${target.provider.baseUrl})`;
+}
+
 function transportError(e: unknown, target: RouteTarget): GatewayError {
   const code = (e as { code?: string })?.code ?? '';
-  const where = `provider "${target.provider.id}" (${target.provider.baseUrl})`;
+  const where = describeTarget(target);
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
     return new GatewayError('upstream_timeout', `Timed out waiting for ${where}.`, { cause: e });
   }

@@ -16,6 +16,9 @@ export function retryAfterMs(headers: Record<string, string | string[] | undefin
   const ra = first(headers['retry-after']);
   if (ra === undefined) return null;
   if (/^\d+(\.\d+)?$/.test(ra.trim())) return Math.ceil(Number(ra) * 1000);
+  // Date.parse is lenient ("-1", "5 soon" parse as dates); every HTTP-date form has an hh:mm:ss time.
+  // @see https://www.rfc-editor.org/rfc/rfc9110#name-date-time-formats
+  if (!HTTP_DATE_TIME.test(ra)) return null;
   const date = Date.parse(ra);
   return Number.isNaN(date) ? null : Math.max(0, date - nowMs);
 }
@@ -24,6 +27,8 @@ export function retryAfterMs(headers: Record<string, string | string[] | undefin
 export function backoffMs(attempt: number, random: () => number = Math.random, baseMs = 250, capMs = 8_000): number {
   return Math.round(random() * Math.min(capMs, baseMs * 2 ** attempt));
 }
+
+const HTTP_DATE_TIME = /\b\d{2}:\d{2}:\d{2}\b/;
 
 function first(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;

@@ -74,6 +74,8 @@ export interface GatewayStore {
   spendSummary(opts: { by: SpendGrouping; since?: string }): SpendRow[];
   /** USD sum of priced requests for a tenant since a time; seeds budget ledgers at start. */
   spendSince(tenant: string, sinceIso: string): number;
+  /** Fingerprints of every credential a recorded request used (for `credential.first_used`). */
+  credentialFingerprintsSeen(): string[];
   verifyAudit(): AuditVerifyResult;
   /** Entries with since <= at < until, in chain (seq) order. */
   exportAudit(opts: { since?: string; until?: string }): AuditRow[];
@@ -391,6 +393,14 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
         .prepare(`SELECT COALESCE(SUM(cost_usd), 0) AS usd FROM traces WHERE tenant = ? AND started_at >= ?`)
         .get(tenant, parseIsoBound(sinceIso, 'sinceIso')) as { usd: number };
       return row.usd;
+    },
+
+    credentialFingerprintsSeen() {
+      beforeRead();
+      const rows = db
+        .prepare(`SELECT DISTINCT credential_fingerprint AS fp FROM traces WHERE credential_fingerprint IS NOT NULL`)
+        .all() as { fp: string }[];
+      return rows.map((r) => r.fp);
     },
 
     verifyAudit,
