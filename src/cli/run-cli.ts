@@ -1,4 +1,5 @@
 import { auditExportCommand, auditQueryCommand, auditVerifyCommand } from './commands/audit.js';
+import { profilesListCommand, profilesUseCommand } from './commands/profiles.js';
 import { keyCommand, keysDeleteCommand, keysListCommand, keysSetCommand } from './commands/keys.js';
 import { serveCommand } from './commands/serve.js';
 import { spendCommand } from './commands/spend.js';
@@ -11,6 +12,8 @@ export const COMMANDS: readonly CliCommand[] = [
   keysSetCommand,
   keysListCommand,
   keysDeleteCommand,
+  profilesListCommand,
+  profilesUseCommand,
   tracesCommand,
   spendCommand,
   auditVerifyCommand,

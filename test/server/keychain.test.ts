@@ -36,7 +36,7 @@ describe.skipIf(!haveKeyring)('provider keys in the OS keychain (Secret Service)
 
   it('sets, lists (fingerprint only) and deletes a key through the CLI', async () => {
     const secret = `msk-${randomBytes(16).toString('hex')}`;
-    const set = await runAsc(['keys', 'set', id], { input: `${secret}\n`, env: { MISTRAL_API_KEY: '' } });
+    const set = await runAsc(['keys', 'set', id, '--data-dir', dir], { input: `${secret}\n`, env: { MISTRAL_API_KEY: '' } });
     expect(set.code).toBe(0);
     expect(set.stdout + set.stderr).not.toContain(secret);
     expect(await createOsKeychain().get(id)).toBe(secret);
@@ -51,15 +51,20 @@ describe.skipIf(!haveKeyring)('provider keys in the OS keychain (Secret Service)
     // The keychain wins over the environment.
     expect(JSON.parse(listEnv.stdout)).toContainEqual({ providerId: id, source: 'keychain', fingerprint: fingerprintSecret(secret) });
 
-    const del = await runAsc(['keys', 'delete', id]);
+    const del = await runAsc(['keys', 'delete', id, '--data-dir', dir]);
     expect(del.code).toBe(0);
+    const audit = await runAsc(['audit', 'export', '--format', 'jsonl', '--data-dir', dir]);
+    const entries = audit.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; detail: Record<string, unknown> });
+    expect(entries.map((e) => e.type)).toEqual(['credential.added', 'credential.removed']);
+    expect(entries[0]!.detail).toMatchObject({ providerId: id, credentialFingerprint: fingerprintSecret(secret) });
+    expect(audit.stdout).not.toContain(secret);
     expect(await createOsKeychain().get(id)).toBeNull();
     const after = await runAsc(['keys', 'list', '--policy', policyFile, '--json'], { env: { MISTRAL_API_KEY: 'env-secret-value' } });
     expect(JSON.parse(after.stdout)).toContainEqual({ providerId: id, source: 'env', fingerprint: fingerprintSecret('env-secret-value') });
   });
 
   it('refuses an empty key on stdin', async () => {
-    const res = await runAsc(['keys', 'set', id], { input: '' });
+    const res = await runAsc(['keys', 'set', id, '--data-dir', dir], { input: '' });
     expect(res.code).not.toBe(0);
     expect(res.stderr).toContain('no key on stdin');
   });

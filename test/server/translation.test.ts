@@ -516,3 +516,100 @@ describe('same-format Anthropic traffic', () => {
     await t.nextTraces();
   });
 });
+
+describe('what the upstream stream says, the trace says', () => {
+  const sse = (event: string, data: unknown) => ({ event, data: JSON.stringify(data) });
+  const start = sse('message_start', {
+    type: 'message_start',
+    message: { id: 'msg_01X', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 12, output_tokens: 1 } },
+  });
+  const blockStart = sse('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
+  const delta = sse('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'partial ' } });
+  const overloaded = sse('error', { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
+
+  it('an Anthropic error event mid-stream reaches an OpenAI client as a stream error, and fails the trace', async () => {
+    t.upstream.enqueue('anthropic', { sse: [start, blockStart, delta, overloaded] });
+    const stream = await t.openai.chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'x' }], stream: true });
+    let text = '';
+    const err = await (async () => {
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    })().catch((e: unknown) => e);
+    expect(text).toBe('partial ');
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).message).toContain('Overloaded');
+    const [trace] = await t.nextTraces();
+    expect(trace).toMatchObject({ status: 502, errorCode: 'upstream_stream_error' });
+    expect(trace!.attempts.map((a) => [a.outcome, a.status])).toEqual([['error', 200]]);
+    expect(trace!.attempts[0]!.reason).toContain('Overloaded');
+  });
+
+  it('an Anthropic error event mid-stream is relayed to an Anthropic client as is, and fails the trace', async () => {
+    t.upstream.enqueue('anthropic', { sse: [start, blockStart, delta, overloaded] });
+    const err = await t.anthropic.messages
+      .stream({ model: 'claude-sonnet-4-5', max_tokens: 32, messages: [{ role: 'user', content: 'x' }] })
+      .finalMessage()
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    expect((err as InstanceType<typeof Anthropic.APIError>).message).toContain('Overloaded');
+    const [trace] = await t.nextTraces();
+    expect(trace).toMatchObject({ status: 502, errorCode: 'upstream_stream_error' });
+    expect(trace!.attempts.map((a) => a.outcome)).toEqual(['error']);
+  });
+
+  it('a translated stream that ends before message_stop is an error for the client and the trace', async () => {
+    t.upstream.enqueue('anthropic', { sse: [start, blockStart, delta] });
+    const stream = await t.openai.chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'x' }], stream: true });
+    const err = await (async () => {
+      for await (const _ of stream) {
+        // drain
+      }
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).message).toContain('ended before the response was complete');
+    const [trace] = await t.nextTraces();
+    expect(trace).toMatchObject({ status: 502, errorCode: 'upstream_stream_error' });
+  });
+
+  it('records dropped thinking blocks as trace warnings (JSON and streaming)', async () => {
+    t.upstream.enqueue('anthropic', {
+      body: {
+        id: 'msg_01Y',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude-sonnet-4-5',
+        content: [
+          { type: 'thinking', thinking: 'let me think', signature: 'sig' },
+          { type: 'text', text: 'answer' },
+        ],
+        stop_reason: 'end_turn',
+        stop_sequence: null,
+        usage: { input_tokens: 5, output_tokens: 3 },
+      },
+    });
+    const res = await t.openai.chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'x' }] });
+    expect(res.choices[0]!.message.content).toBe('answer');
+    const [jsonTrace] = await t.nextTraces();
+    expect(jsonTrace!.warnings.join(' ')).toMatch(/thinking/);
+
+    t.upstream.enqueue('anthropic', {
+      sse: [
+        start,
+        sse('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } }),
+        sse('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'hmm' } }),
+        sse('content_block_stop', { type: 'content_block_stop', index: 0 }),
+        sse('content_block_start', { type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } }),
+        sse('content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: 'streamed answer' } }),
+        sse('content_block_stop', { type: 'content_block_stop', index: 1 }),
+        sse('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 4 } }),
+        sse('message_stop', { type: 'message_stop' }),
+      ],
+    });
+    const stream = await t.openai.chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'x' }], stream: true });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBe('streamed answer');
+    const [streamTrace] = await t.nextTraces();
+    expect(streamTrace!.status).toBe(200);
+    expect(streamTrace!.warnings.join(' ')).toMatch(/thinking/);
+  });
+});

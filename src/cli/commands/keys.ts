@@ -5,7 +5,18 @@ import { loadOrCreateLocalKey } from '../../core/credentials/local-client-key.js
 import { resolveDataDir } from '../../core/data-dir.js';
 import { DEFAULT_POLICY } from '../../core/profiles/default-policy.js';
 import { loadPolicyFile } from '../../core/profiles/policy-file.js';
-import { DATA_DIR_OPTION, UsageError, type CliCommand } from '../cli-command.js';
+import { openGatewayStore } from '../../core/storage/index.js';
+import { DATA_DIR_OPTION, UsageError, type CliCommand, type CliIo } from '../cli-command.js';
+
+/** Credential changes are audit events: who could spend as whom, and since when (never the key). */
+function auditCredentialChange(dataDir: string | undefined, io: CliIo, type: 'credential.added' | 'credential.removed', detail: Record<string, unknown>): void {
+  const store = openGatewayStore({ dataDir: resolveDataDir(dataDir, io.env) });
+  try {
+    store.recordAudit({ type, at: new Date().toISOString(), tenant: null, profileVersion: null, detail });
+  } finally {
+    store.close();
+  }
+}
 
 const PROVIDER_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
@@ -46,10 +57,10 @@ export const keyCommand: CliCommand = {
 export const keysSetCommand: CliCommand = {
   path: ['keys', 'set'],
   summary: "store a provider's API key in the OS keychain (the key is read from stdin)",
-  usage: '<providerId>',
-  options: {},
+  usage: '<providerId> [--data-dir DIR]',
+  options: { ...DATA_DIR_OPTION },
   positionals: { min: 1, max: 1 },
-  async run({ positionals }, io) {
+  async run({ positionals, values }, io) {
     const providerId = positionals[0]!;
     if (!PROVIDER_ID.test(providerId)) throw new UsageError(`"${providerId}" is not a provider id (lower-case letters, digits, "-", "_")`);
     const secret = (await io.readStdin()).trim();
@@ -57,6 +68,7 @@ export const keysSetCommand: CliCommand = {
     if (/\s/.test(secret)) throw new UsageError('the key on stdin contains whitespace; give exactly one key');
     const store = createCredentialStore({ keychain: await reachableKeychain(), env: {} });
     await store.set(providerId, secret);
+    auditCredentialChange(values['data-dir'] as string | undefined, io, 'credential.added', { providerId, credentialFingerprint: fingerprintSecret(secret), source: 'keychain' });
     io.stdout(`stored key for ${providerId} in the OS keychain\n`);
     return 0;
   },
@@ -97,10 +109,10 @@ export const keysListCommand: CliCommand = {
 export const keysDeleteCommand: CliCommand = {
   path: ['keys', 'delete'],
   summary: "remove a provider's API key from the OS keychain",
-  usage: '<providerId>',
-  options: {},
+  usage: '<providerId> [--data-dir DIR]',
+  options: { ...DATA_DIR_OPTION },
   positionals: { min: 1, max: 1 },
-  async run({ positionals }, io) {
+  async run({ positionals, values }, io) {
     const providerId = positionals[0]!;
     if (!PROVIDER_ID.test(providerId)) throw new UsageError(`"${providerId}" is not a provider id`);
     const store = createCredentialStore({ keychain: await reachableKeychain(), env: {} });
@@ -109,6 +121,7 @@ export const keysDeleteCommand: CliCommand = {
       io.stderr(`no key for ${providerId} in the OS keychain\n`);
       return 1;
     }
+    auditCredentialChange(values['data-dir'] as string | undefined, io, 'credential.removed', { providerId, source: 'keychain' });
     io.stdout(`deleted key for ${providerId}\n`);
     return 0;
   },
