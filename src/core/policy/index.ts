@@ -50,9 +50,3 @@ export {
   type UsageShape,
   type PriceOverrides,
 } from './pricing.js';
-export {
-  evaluateRequest,
-  type CandidateTarget,
-  type RequestFacts,
-  type PolicyEvaluation,
-} from './evaluate-request.js';

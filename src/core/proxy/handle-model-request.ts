@@ -151,8 +151,9 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
         canServe: (kind) => route.servedBy.includes(kind),
         isModelAllowed: (m) => snapshot.compiled.isModelAllowed(m),
         routeName: route.path,
+        // Appended in place: an allow-list or residency denial throws, and its decision must still reach the trace.
+        decisions: run.decisions,
       });
-      run.decisions.push(...resolution.decisions);
 
       const admission = deps.guard.admit({ profile, route, body: client.body, targets: resolution.targets, nowMs: Date.now() });
       run.decisions.push(...admission.decisions);
@@ -373,7 +374,9 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
     let out: Buffer | string = raw;
     if (prepared.translation) {
       try {
-        out = JSON.stringify(translateResponse(prepared.translation.to, prepared.translation.from, parsed, prepared.translation.ctx));
+        const dropped: string[] = [];
+        out = JSON.stringify(translateResponse(prepared.translation.to, prepared.translation.from, parsed, prepared.translation.ctx, dropped));
+        run.warnings.push(...dropped);
       } catch (e) {
         // Nothing has reached the client yet: an answer we cannot translate is this target's failure.
         return { kind: 'transport-error', error: toGatewayError(e) };
@@ -459,11 +462,25 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
       if (tail.length > 0) await write(tail);
       if (!started) start();
       run.usage = tap.usage() ?? (translator ? translator.usage() : null);
+      if (translator) run.warnings.push(...translator.warnings());
       run.status = res.statusCode;
       raw.end();
+      // The stream closed, but on an error the client already read (an upstream error event, or a
+      // translated stream cut short): the request failed, and the trace must say so.
+      const streamError = translator?.error()?.message ?? tap.error();
+      if (streamError !== null) {
+        run.status = 502;
+        run.errorCode = 'upstream_stream_error';
+        if (state.answering) {
+          state.answering.outcome = 'error';
+          state.answering.reason = `upstream stream error: ${streamError}`;
+        }
+        return { kind: 'answered', upstreamFailed: true };
+      }
       return ANSWERED;
     } catch (e) {
       run.usage = tap.usage();
+      if (translator) run.warnings.push(...translator.warnings());
       if (run.clientGone) return 'client-gone';
       const err = transportError(e, target);
       if (!started) return { kind: 'transport-error', error: err };

@@ -3,26 +3,36 @@ import type { SseEvent } from '../sse/sse-parser.js';
 import { mergeUsage, usageFromAnthropic, usageFromOpenAiChat, usageFromOpenAiResponses, type UsageShape } from './usage.js';
 
 /**
- * Reads a provider's stream on the side: usage, and whether an event carries generated output
- * (for time to first token). Only events that mention usage are JSON-parsed, so the tap costs a
- * substring search per event on the hot path.
+ * Reads a provider's stream on the side: usage, whether an event carries generated output (for
+ * time to first token), and an in-stream error event. Only events that mention usage or an error
+ * are JSON-parsed, so the tap costs a substring search per event on the hot path.
  */
 export interface StreamTap {
   /** Returns true when the event carries generated content (text, tool arguments). */
   observe(ev: SseEvent): boolean;
   usage(): Usage | null;
+  /** The message of the first error event the upstream sent inside the stream, if any. */
+  error(): string | null;
 }
 
 export function createStreamTap(shape: UsageShape): StreamTap {
   let usage: Usage | null = null;
+  let error: string | null = null;
   const take = (u: Usage | null): void => {
     usage = mergeUsage(usage, u);
+  };
+  /** `{"error": {...}}` (OpenAI, Mistral) or `{"type": "error", "error": {...}}` (Anthropic). */
+  const noteError = (data: string): void => {
+    const e = safeParse(data)?.error as Record<string, unknown> | undefined;
+    error ??= typeof e?.message === 'string' ? e.message : 'upstream error event';
   };
   switch (shape) {
     case 'openai-chat':
       return {
         observe(ev) {
           const d = ev.data;
+          // @see https://platform.openai.com/docs/api-reference/chat-streaming (errors arrive as a data line with `error`)
+          if (d.startsWith('{"error"')) noteError(d);
           if (d.includes('"usage":{')) {
             const parsed = safeParse(d);
             take(usageFromOpenAiChat(parsed?.usage));
@@ -30,6 +40,7 @@ export function createStreamTap(shape: UsageShape): StreamTap {
           return isOpenAiContentChunk(d);
         },
         usage: () => usage,
+        error: () => error,
       };
     case 'anthropic':
       return {
@@ -43,9 +54,12 @@ export function createStreamTap(shape: UsageShape): StreamTap {
             take(usageFromAnthropic(safeParse(ev.data)?.usage));
             return false;
           }
+          // @see https://docs.anthropic.com/en/docs/build-with-claude/streaming#error-events
+          if (ev.event === 'error') noteError(ev.data);
           return ev.event === 'content_block_delta';
         },
         usage: () => usage,
+        error: () => error,
       };
     case 'openai-responses':
       return {
@@ -55,12 +69,15 @@ export function createStreamTap(shape: UsageShape): StreamTap {
             take(usageFromOpenAiResponses((parsed?.response as Record<string, unknown> | undefined)?.usage));
             return false;
           }
+          // @see https://platform.openai.com/docs/api-reference/responses-streaming/error
+          if (ev.event === 'error') error ??= (safeParse(ev.data)?.message as string | undefined) ?? 'upstream error event';
           return ev.event !== undefined && ev.event.endsWith('.delta');
         },
         usage: () => usage,
+        error: () => error,
       };
     case 'none':
-      return { observe: () => false, usage: () => null };
+      return { observe: () => false, usage: () => null, error: () => null };
     default: {
       const never: never = shape;
       throw new Error(`unknown usage shape ${String(never)}`);

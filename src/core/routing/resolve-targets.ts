@@ -23,6 +23,12 @@ export interface ResolveTargetsInput {
   isModelAllowed: (model: string) => boolean;
   /** Human name of the route for messages, e.g. "/v1/messages". */
   routeName: string;
+  /**
+   * Where decisions are appended as they are taken (returned as `decisions` too). A denial is
+   * thrown midway, so a caller that must record the deny decision on the trace passes its own
+   * list rather than reading the result.
+   */
+  decisions?: Decision[];
 }
 
 /**
@@ -32,7 +38,7 @@ export interface ResolveTargetsInput {
  */
 export function resolveTargets(input: ResolveTargetsInput): TargetResolution {
   const { profile, requestedModel } = input;
-  const decisions: Decision[] = [];
+  const decisions: Decision[] = input.decisions ?? [];
   const alias = profile.models?.aliases?.[requestedModel];
   const refs = alias ? [...alias] : [requestedModel, ...(profile.models?.fallbacks?.[stripProviderPrefix(profile, requestedModel)] ?? [])];
   if (alias) decisions.push({ rule: 'alias', outcome: 'allow', detail: `${requestedModel} → ${alias.join(', ')}` });

@@ -37,7 +37,11 @@ export interface TraceRow {
  * ISO times are stored as `Date#toISOString()` (UTC, milliseconds) so that range queries can
  * compare text; a value that does not parse as a date is kept as given rather than invented.
  */
+const ISO_UTC_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 export function normalizeIsoTime(value: string): string {
+  // Traces already carry `toISOString()` output: skip the date round trip on the write path.
+  if (value.length === 24 && value.charCodeAt(23) === 90 /* Z */ && ISO_UTC_MS.test(value)) return value;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? value : new Date(ms).toISOString();
 }

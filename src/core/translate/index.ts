@@ -16,7 +16,7 @@ import { GatewayError } from '../gateway-error.js';
 import type { SseEvent } from '../sse/sse-parser.js';
 import { EMPTY_USAGE, type Usage } from '../../shared/trace.js';
 import type { WireFormat } from '../../shared/wire-format.js';
-import { assertNever, type StreamPart } from './canonical.js';
+import { assertNever, type StreamErrorInfo, type StreamPart } from './canonical.js';
 import { convertToOpenAiRequest } from './anthropic-to-openai-request.js';
 import { isRecord } from './json-guards.js';
 import { convertToMistralDialect } from './mistral-dialect.js';
@@ -123,6 +123,8 @@ export interface StreamTranslator {
   usage(): Usage;
   /** What was dropped on the way (thinking blocks, unknown block types). */
   warnings(): string[];
+  /** The error the stream ended with (upstream error event, truncation, malformed event), if any. */
+  error(): StreamErrorInfo | null;
 }
 
 function createReader(format: WireFormat): StreamReader {
@@ -155,11 +157,13 @@ export function createStreamTranslator(from: WireFormat, to: WireFormat, ctx: Tr
   const reader = createReader(from);
   const emitter = createEmitter(to, ctx);
   let usage: Usage = { ...EMPTY_USAGE };
+  let error: StreamErrorInfo | null = null;
   const emitAll = (parts: StreamPart[]): SseEvent[] => {
     const out: SseEvent[] = [];
     for (const part of parts) {
       if (part.type === 'usage') usage = mergeUsage(usage, part.usage);
       else if (part.type === 'start') usage = mergeUsage(usage, part.usage);
+      else if (part.type === 'error') error ??= part.error;
       out.push(...emitter.emit(part));
     }
     return out;
@@ -169,6 +173,7 @@ export function createStreamTranslator(from: WireFormat, to: WireFormat, ctx: Tr
     end: () => emitAll(reader.end()),
     usage: () => ({ ...usage }),
     warnings: () => [...reader.warnings],
+    error: () => error,
   };
 }
 
