@@ -39,7 +39,7 @@ function ask(t: TestGateway, model: string, text = 'hello'): Promise<OpenAI.Chat
 
 describe('aliases and fallback before the first byte', () => {
   const gw = useGateway({
-    models: { aliases: SMART, fallbacks: { 'claude-haiku-4-5': ['openai/gpt-4.1-mini'] } },
+    models: { aliases: { ...SMART, fast: ['openai/gpt-4.1', 'anthropic/claude-sonnet-4-5'] }, fallbacks: { 'claude-haiku-4-5': ['openai/gpt-4.1-mini'] } },
     routing: { retries: 0, firstByteTimeoutMs: 300, breaker: { failures: 100, coolDownMs: 300 } },
   });
 
@@ -158,6 +158,21 @@ describe('aliases and fallback before the first byte', () => {
       ['openai', 'error', 503],
     ]);
     expect(trace).toMatchObject({ status: 503, errorCode: 'upstream_503' });
+  });
+
+  it('answers the tried target\'s error, not a later target\'s skip reason, when all fail', async () => {
+    const t = gw();
+    t.upstream.enqueue('openai', { status: 503 });
+    // GPT answers 503; Claude cannot take logit_bias and is skipped: the client sees the 503.
+    const res = await rawPost(t.url, '/v1/chat/completions', { model: 'fast', messages: [{ role: 'user', content: 'x' }], logit_bias: { '50256': -100 } });
+    expect(res.status).toBe(503);
+    expect(t.upstream.requests.map((r) => r.provider)).toEqual(['openai']);
+    const [trace] = await t.nextTraces();
+    expect(trace!.attempts.map((a) => [a.providerId, a.outcome, a.status])).toEqual([
+      ['openai', 'fallback', 503],
+      ['anthropic', 'skipped', null],
+    ]);
+    expect(trace!.errorCode).toBe('upstream_503');
   });
 
   it('does not fall back on a non-retryable error, and records it as the answering attempt', async () => {
@@ -297,7 +312,7 @@ describe('the overall deadline (routing.timeoutMs)', () => {
     expect(elapsed).toBeLessThan(1_200);
     expect(res.status).toBe(504);
     const body = (await res.json()) as { error: { message: string } };
-    expect(body.error.message).toMatch(/deadline|Timed out/);
+    expect(body.error.message).toMatch(/routing deadline/);
     // The secondary is never called once the deadline has passed.
     expect(t.upstream.requests.filter((r) => r.provider === 'openai')).toHaveLength(0);
     const [trace] = await t.nextTraces();

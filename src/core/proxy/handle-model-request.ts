@@ -60,6 +60,28 @@ const DEFAULTS = {
 
 const MAX_ERROR_BODY_BYTES = 1 << 20;
 
+/**
+ * A target is not tried with less time than this left before the routing deadline: it could not
+ * answer in time, and timers may fire a millisecond early, leaving a sliver that is not "past".
+ */
+const MIN_TRY_MS = 10;
+
+/** Why the last target failed; `prepared` is null when it was skipped without an upstream call. */
+interface LastFailure {
+  failure: TryFailure;
+  target: RouteTarget;
+  prepared: PreparedUpstreamRequest | null;
+}
+
+/**
+ * A skipped target's reason replaces the previous one only if no target was actually tried: an
+ * upstream's answer (say a 503) tells the client more than "the next one had no key", and an
+ * untranslatable field on a later target must not read as if the request itself were bad.
+ */
+function keepTried(previous: LastFailure | null, skipped: LastFailure): LastFailure {
+  return previous !== null && previous.prepared !== null ? previous : skipped;
+}
+
 /** Mutable per-request record, turned into a `Trace` once the request ends. */
 interface RequestRun {
   id: string;
@@ -212,25 +234,25 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
   ): Promise<void> {
     const routing = { ...DEFAULTS, ...profile.routing };
     const deadline = run.t0 + routing.timeoutMs;
-    let lastFailure: { failure: TryFailure; target: RouteTarget; prepared: PreparedUpstreamRequest | null } | null = null;
+    let lastFailure: LastFailure | null = null;
 
     for (const target of targets) {
-      if (performance.now() >= deadline) {
+      if (deadline - performance.now() < MIN_TRY_MS) {
         // No time left: the remaining targets are not called (and their breakers not reserved).
         run.attempts.push({ providerId: target.provider.id, model: target.model, outcome: 'skipped', status: null, durationMs: 0, reason: 'deadline exceeded' });
-        lastFailure ??= { failure: { kind: 'transport-error', error: deadlineError(routing.timeoutMs) }, target, prepared: null };
+        lastFailure = keepTried(lastFailure, { failure: { kind: 'transport-error', error: deadlineError(routing.timeoutMs) }, target, prepared: null });
         continue;
       }
       if (!deps.breakers.tryAcquire(target.provider.id)) {
         run.attempts.push({ providerId: target.provider.id, model: target.model, outcome: 'skipped', status: null, durationMs: 0, reason: 'circuit open' });
-        lastFailure = { failure: { kind: 'transport-error', error: new GatewayError('circuit_open', `Provider "${target.provider.id}" is cooling down after repeated failures.`) }, target, prepared: null };
+        lastFailure = keepTried(lastFailure, { failure: { kind: 'transport-error', error: new GatewayError('circuit_open', `Provider "${target.provider.id}" is cooling down after repeated failures.`) }, target, prepared: null });
         continue;
       }
       const credential = await deps.credentials.get(target.provider);
       if (credential === null) {
         deps.breakers.release(target.provider.id); // a missing key says nothing about the provider's health
         run.attempts.push({ providerId: target.provider.id, model: target.model, outcome: 'skipped', status: null, durationMs: 0, reason: 'no credential' });
-        lastFailure = { failure: { kind: 'transport-error', error: new GatewayError('missing_credential', missingCredentialMessage(target.provider)) }, target, prepared: null };
+        lastFailure = keepTried(lastFailure, { failure: { kind: 'transport-error', error: new GatewayError('missing_credential', missingCredentialMessage(target.provider)) }, target, prepared: null });
         continue;
       }
       let prepared: PreparedUpstreamRequest;
@@ -240,7 +262,7 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
         deps.breakers.release(target.provider.id);
         const err = toGatewayError(e);
         run.attempts.push({ providerId: target.provider.id, model: target.model, outcome: 'skipped', status: null, durationMs: 0, reason: err.message });
-        lastFailure = { failure: { kind: 'transport-error', error: err }, target, prepared: null };
+        lastFailure = keepTried(lastFailure, { failure: { kind: 'transport-error', error: err }, target, prepared: null });
         continue;
       }
 
@@ -317,7 +339,8 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
     // The first-byte budget is timed here rather than with undici's `headersTimeout`: undici runs
     // that one on its coarse "fast timers" (~0.5 s ticks), which can fire half a second early or
     // late — too loose for short budgets and for the routing deadline.
-    const firstByteMs = Math.max(1, Math.min(routing.firstByteTimeoutMs, Math.floor(deadline - performance.now())));
+    const untilDeadline = Math.floor(deadline - performance.now());
+    const firstByteMs = Math.max(1, Math.min(routing.firstByteTimeoutMs, untilDeadline));
     const firstByte = new AbortController();
     const timer = setTimeout(() => firstByte.abort(), firstByteMs);
     let res: Dispatcher.ResponseData;
@@ -334,6 +357,7 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
     } catch (e) {
       if (run.clientGone) return 'client-gone';
       if (firstByte.signal.aborted) {
+        if (firstByteMs >= untilDeadline) return { kind: 'transport-error', error: deadlineError(routing.timeoutMs) };
         return { kind: 'transport-error', error: new GatewayError('upstream_timeout', `Timed out after ${firstByteMs} ms waiting for the first byte from ${describeTarget(target)}.`, { cause: e }) };
       }
       return { kind: 'transport-error', error: transportError(e, target) };

@@ -47,7 +47,10 @@ export interface AuditQueryResult {
   at: string;
   tenant: string | null;
   windowMinutes: number;
-  /** The latest profile.loaded / switched / changed entry at or before `at` (for the tenant, if given). */
+  /**
+   * The profile in force at `at`: the latest profile.switched, or profile.loaded / changed entry of
+   * the then-active profile, at or before `at`; with a tenant, that tenant's latest profile entry.
+   */
   activeProfile: AuditRow | null;
   /** request.served / request.denied entries within ±windowMinutes of `at`, nearest first. */
   requests: AuditRow[];
@@ -432,10 +435,15 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
            ORDER BY abs(julianday(at) - julianday(@at)), seq LIMIT @limit`,
         )
         .all(params) as StoredAuditDbRow[];
+      // Every tenant's profile is logged at load, the inactive ones too (detail.active = false):
+      // without a tenant, only an entry that made a profile the active one answers "which profile
+      // was in force", else the answer is whichever tenant happened to be listed last.
+      const activeFilter =
+        tenant === undefined ? `AND (type = 'profile.switched' OR json_extract(detail, '$.active') = 1)` : tenantFilter;
       const profile = db
         .prepare(
           `SELECT * FROM audit_log
-           WHERE type IN (${PROFILE_TYPES.map((x) => `'${x}'`).join(',')}) AND at <= @at ${tenantFilter}
+           WHERE type IN (${PROFILE_TYPES.map((x) => `'${x}'`).join(',')}) AND at <= @at ${activeFilter}
            ORDER BY at DESC, seq DESC LIMIT 1`,
         )
         .get({ at, tenant: tenant ?? null }) as StoredAuditDbRow | undefined;

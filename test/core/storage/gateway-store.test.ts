@@ -237,6 +237,19 @@ describe('audit events', () => {
     expect(acme.requests.map((r) => r.detail.credentialFingerprint)).toEqual(['fp_near']);
     expect(acme.activeProfile).toMatchObject({ type: 'profile.loaded', profile_version: 3 });
   });
+
+  it('names the profile that was active at T, not the one loaded last at start', () => {
+    const store = openStore();
+    // A gateway logs every tenant's profile at start; only one of them is active.
+    store.recordAudit({ type: 'profile.loaded', at: minutesAfterBase(-10), tenant: 'acme', profileVersion: 3, detail: { active: true } });
+    store.recordAudit({ type: 'profile.loaded', at: minutesAfterBase(-10), tenant: 'globex', profileVersion: 8, detail: { active: false } });
+    store.recordAudit({ type: 'profile.changed', at: minutesAfterBase(-5), tenant: 'globex', profileVersion: 9, detail: { active: false } });
+    expect(store.queryAuditAt(minutesAfterBase(0)).activeProfile).toMatchObject({ tenant: 'acme', profile_version: 3 });
+    expect(store.queryAuditAt(minutesAfterBase(0), 'globex').activeProfile).toMatchObject({ tenant: 'globex', profile_version: 9 });
+    store.recordAudit({ type: 'profile.switched', at: minutesAfterBase(5), tenant: 'globex', profileVersion: 9, detail: { from: 'acme', to: 'globex' } });
+    expect(store.queryAuditAt(minutesAfterBase(10)).activeProfile).toMatchObject({ type: 'profile.switched', tenant: 'globex' });
+    expect(store.queryAuditAt(minutesAfterBase(0)).activeProfile).toMatchObject({ tenant: 'acme' });
+  });
 });
 
 describe('spend', () => {
