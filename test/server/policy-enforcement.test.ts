@@ -253,6 +253,21 @@ describe('guardrails: PII redaction', () => {
     expect(decision(await oneTrace(), 'guardrails.pii')?.outcome).toBe('redact');
   });
 
+  it('redacts streamed requests too, on both routes', async () => {
+    const s1 = await t.openai.chat.completions.create({ model: 'gpt-4.1-mini', stream: true, messages: user('stream to zoe@example.com') }, as('redact'));
+    let text = '';
+    for await (const c of s1) text += c.choices[0]?.delta.content ?? '';
+    expect(text).toBe('echo: stream to [EMAIL_1]');
+    const s2 = t.anthropic.messages.stream({ model: 'claude-haiku-4-5', max_tokens: 100, messages: user('stream to zoe@example.com') }, as('redact'));
+    expect(await s2.finalText()).toBe('echo: stream to [EMAIL_1]');
+    for (const r of t.upstream.requests) expect(r.rawBody).not.toContain('zoe@example.com');
+    const traces = await t.nextTraces(2);
+    expect(traces.map((x) => [x.streamed, decision(x, 'guardrails.pii')?.outcome])).toEqual([
+      [true, 'redact'],
+      [true, 'redact'],
+    ]);
+  });
+
   it('redacts on the translated paths (OpenAI SDK → claude, Anthropic SDK → gpt)', async () => {
     await chat('redact', 'claude-haiku-4-5', 'mail kim@example.com then kim@example.com');
     const toAnthropic = t.upstream.requests.at(-1)!;

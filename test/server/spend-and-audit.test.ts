@@ -202,6 +202,26 @@ describe('cost', () => {
     expect(tb!.costUsd).toBeCloseTo(usd(b.usage.input_tokens * gpt.input + 12 * gpt.cachedInput + b.usage.output_tokens * gpt.output), 12);
   });
 
+  it('prices streamed answers the same way (Anthropic SDK stream → claude, OpenAI SDK stream → claude)', async () => {
+    const stream = t.anthropic.messages.stream({ model: 'claude-haiku-4-5', max_tokens: 100, messages: user('streamed [cached:30] [cache_write:20]') }, as('cost'));
+    const final = await stream.finalMessage();
+    const u = final.usage;
+    const p = COST_PRICES['claude-haiku-4-5'];
+    const [ta] = await t.nextTraces();
+    expect(ta!.streamed).toBe(true);
+    expect(ta!.costUsd).toBeCloseTo(usd(u.input_tokens * p.input + 30 * p.cacheRead + 20 * p.cacheWrite5m + u.output_tokens * p.output), 12);
+
+    const chunks = await t.openai.chat.completions.create(
+      { model: 'claude-haiku-4-5', stream: true, stream_options: { include_usage: true }, messages: user('streamed [cached:30] [cache_write:20]') },
+      as('cost'),
+    );
+    let cu: OpenAI.CompletionUsage | undefined;
+    for await (const c of chunks) if (c.usage) cu = c.usage;
+    const [tb] = await t.nextTraces();
+    expect(cu?.prompt_tokens_details?.cached_tokens).toBe(30);
+    expect(tb!.costUsd).toBeCloseTo(usd((cu!.prompt_tokens - 50) * p.input + 30 * p.cacheRead + 20 * p.cacheWrite5m + cu!.completion_tokens * p.output), 12);
+  });
+
   it('flags an unpriced model (cost null, never $0) and counts it apart in asc spend', async () => {
     await t.openai.chat.completions.create({ model: 'gpt-9-preview', messages: user('who prices me?') }, as('unpriced'));
     await t.anthropic.messages.create({ model: 'gpt-4.1-mini', max_tokens: 50, messages: user('priced') }, as('unpriced'));

@@ -68,11 +68,24 @@ export function createCredentialStore(opts: CredentialStoreOptions): CredentialS
     return v && v.length > 0 ? v : null;
   }
 
+  // One credential object per distinct secret, so the fingerprint is hashed once, not per request.
+  const described = new Map<string, ProviderCredential>();
+  function describe(secret: string, source: CredentialSource): ProviderCredential {
+    const key = `${source}\u0000${secret}`;
+    let c = described.get(key);
+    if (c === undefined) {
+      c = Object.freeze({ secret, source, fingerprint: fingerprintSecret(secret) });
+      if (described.size >= 64) described.clear();
+      described.set(key, c);
+    }
+    return c;
+  }
+
   async function get(provider: ProviderConfig): Promise<ProviderCredential | null> {
     const k = await keychainSecret(provider.id);
-    if (k !== null) return { secret: k, source: 'keychain', fingerprint: fingerprintSecret(k) };
+    if (k !== null) return describe(k, 'keychain');
     const e = fromEnv(provider.kind);
-    if (e !== null) return { secret: e, source: 'env', fingerprint: fingerprintSecret(e) };
+    if (e !== null) return describe(e, 'env');
     return null;
   }
 

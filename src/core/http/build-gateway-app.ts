@@ -48,7 +48,8 @@ export function buildGatewayApp(opts: GatewayAppOptions): FastifyInstance {
   const hostAllowed = createHostCheck(opts.getPort, opts.extraAllowedHosts);
 
   app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-asc-request-id', request.id);
+    // Every response names its request; model routes overwrite provider and model once chosen.
+    reply.headers({ 'x-asc-request-id': request.id, 'x-asc-provider': 'none', 'x-asc-model': 'none' });
     if (!hostAllowed(request.headers.host)) {
       sendGatewayError(request, reply, new GatewayError('host_not_allowed', `Host "${request.headers.host ?? ''}" is not allowed: use http://127.0.0.1:${opts.getPort()}.`));
       return;
@@ -69,11 +70,6 @@ export function buildGatewayApp(opts: GatewayAppOptions): FastifyInstance {
     done();
   });
 
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (!reply.hasHeader('x-asc-provider')) reply.header('x-asc-provider', 'none');
-    if (!reply.hasHeader('x-asc-model')) reply.header('x-asc-model', 'none');
-    done(null, payload);
-  });
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (error instanceof GatewayError) {

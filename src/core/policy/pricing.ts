@@ -76,13 +76,20 @@ function indexOf(table: PricingTable): PriceIndex {
 }
 
 /** Candidate ids for `model`: itself, then each shorter prefix that leaves only a snapshot suffix. */
-function candidateIds(model: string): string[] {
-  const out = [model];
+function candidateIds(model: string): readonly string[] {
+  let out = candidateCache.get(model);
+  if (out !== undefined) return out;
+  const list = [model];
   for (let i = model.lastIndexOf('-'); i > 0; i = model.lastIndexOf('-', i - 1)) {
-    if (SNAPSHOT_SUFFIX.test(model.slice(i))) out.push(model.slice(0, i));
+    if (SNAPSHOT_SUFFIX.test(model.slice(i))) list.push(model.slice(0, i));
   }
+  out = list;
+  // Every request is priced: remember the few model names a laptop sees (bounded against junk names).
+  if (candidateCache.size >= 1024) candidateCache.clear();
+  candidateCache.set(model, out);
   return out;
 }
+const candidateCache = new Map<string, readonly string[]>();
 
 function isoDayOf(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);

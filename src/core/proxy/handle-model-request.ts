@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { Profile } from '../../shared/policy-schema.js';
@@ -59,6 +60,8 @@ const DEFAULTS = {
 };
 
 const MAX_ERROR_BODY_BYTES = 1 << 20;
+/** Below this a first-byte budget gets its own timer; undici's fast timers tick every ~0.5 s. */
+const PRECISE_TIMER_BELOW_MS = 10_000;
 
 /**
  * A target is not tried with less time than this left before the routing deadline: it could not
@@ -100,7 +103,11 @@ interface RequestRun {
   attempts: Attempt[];
   decisions: Decision[];
   warnings: string[];
-  abort: AbortController;
+  /**
+   * Aborts the upstream call in flight (undici takes an EventEmitter as `signal`; far cheaper per
+   * request than AbortController). Emits 'abort' when the client goes away or a first-byte timer fires.
+   */
+  upstreamSignal: EventEmitter;
   clientGone: boolean;
 }
 
@@ -143,13 +150,13 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
       attempts: [],
       decisions: [],
       warnings: [],
-      abort: new AbortController(),
+      upstreamSignal: new EventEmitter(),
       clientGone: false,
     };
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) {
         run.clientGone = true;
-        run.abort.abort();
+        run.upstreamSignal.emit('abort');
       }
     });
 
@@ -305,7 +312,7 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
         const canRetry = attempt < routing.retries && performance.now() + waitMs < deadline && deps.breakers.state(target.provider.id) === 'closed';
         run.attempts.push({ providerId: target.provider.id, model: target.model, outcome: canRetry ? 'retry' : 'fallback', status, durationMs, reason });
         if (!canRetry) break;
-        await sleep(waitMs, run.abort.signal);
+        await sleep(waitMs, run);
         if (run.clientGone) throw new GatewayError('upstream_stream_error', 'client closed the connection');
       }
     }
@@ -341,8 +348,15 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
     // late — too loose for short budgets and for the routing deadline.
     const untilDeadline = Math.floor(deadline - performance.now());
     const firstByteMs = Math.max(1, Math.min(routing.firstByteTimeoutMs, untilDeadline));
-    const firstByte = new AbortController();
-    const timer = setTimeout(() => firstByte.abort(), firstByteMs);
+    // undici's own timer is coarse but costs nothing per request; short budgets get a precise one.
+    const precise = firstByteMs < PRECISE_TIMER_BELOW_MS;
+    let firstByteTimedOut = false;
+    const timer = precise
+      ? setTimeout(() => {
+          firstByteTimedOut = true;
+          run.upstreamSignal.emit('abort');
+        }, firstByteMs)
+      : undefined;
     let res: Dispatcher.ResponseData;
     try {
       res = await deps.upstream.forOrigin(upstream.origin).request({
@@ -350,13 +364,13 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
         method: 'POST',
         headers,
         body: prepared.body,
-        signal: AbortSignal.any([run.abort.signal, firstByte.signal]),
-        headersTimeout: 0,
+        signal: run.upstreamSignal,
+        headersTimeout: precise ? 0 : firstByteMs,
         bodyTimeout: routing.idleTimeoutMs,
       });
     } catch (e) {
       if (run.clientGone) return 'client-gone';
-      if (firstByte.signal.aborted) {
+      if (firstByteTimedOut || (e as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT') {
         if (firstByteMs >= untilDeadline) return { kind: 'transport-error', error: deadlineError(routing.timeoutMs) };
         return { kind: 'transport-error', error: new GatewayError('upstream_timeout', `Timed out after ${firstByteMs} ms waiting for the first byte from ${describeTarget(target)}.`, { cause: e }) };
       }
@@ -452,7 +466,7 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
     const write = async (data: string | Buffer): Promise<void> => {
       if (!started) start();
       if (sawContent && run.ttftMs === null) run.ttftMs = round(performance.now() - run.t0);
-      if (!raw.write(data)) await waitForDrain(raw, run.abort.signal);
+      if (!raw.write(data)) await waitForDrain(raw, run);
     };
 
     const rewriteEvents = (events: ReturnType<typeof parser.push>): string => {
@@ -702,27 +716,31 @@ async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<
   return Buffer.concat(parts);
 }
 
-function waitForDrain(stream: NodeJS.WritableStream, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      stream.off('drain', done);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
+function waitForDrain(stream: NodeJS.WritableStream, run: RequestRun): Promise<void> {
+  return untilAbortOr(run, (done) => {
     stream.once('drain', done);
-    signal.addEventListener('abort', done, { once: true });
+    return () => stream.off('drain', done);
   });
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
+function sleep(ms: number, run: RequestRun): Promise<void> {
+  return untilAbortOr(run, (done) => {
     const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
+    return () => clearTimeout(t);
+  });
+}
+
+/** Resolves when `arm`'s event fires or the client goes away, whichever comes first. */
+function untilAbortOr(run: RequestRun, arm: (done: () => void) => () => void): Promise<void> {
+  if (run.clientGone) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      disarm();
+      run.upstreamSignal.off('abort', done);
       resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
+    };
+    const disarm = arm(done);
+    run.upstreamSignal.once('abort', done);
   });
 }
 

@@ -436,10 +436,10 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
         )
         .all(params) as StoredAuditDbRow[];
       // Every tenant's profile is logged at load, the inactive ones too (detail.active = false):
-      // without a tenant, only an entry that made a profile the active one answers "which profile
-      // was in force", else the answer is whichever tenant happened to be listed last.
-      const activeFilter =
-        tenant === undefined ? `AND (type = 'profile.switched' OR json_extract(detail, '$.active') = 1)` : tenantFilter;
+      // without a tenant, entries marked inactive cannot answer "which profile was in force", else
+      // the answer is whichever tenant happened to be listed last. Entries without the flag
+      // (switches, older writers) count as making their profile active.
+      const activeFilter = tenant === undefined ? `AND COALESCE(json_extract(detail, '$.active'), 1) != 0` : tenantFilter;
       const profile = db
         .prepare(
           `SELECT * FROM audit_log
