@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newRequestId } from './request-id.js';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Profile } from '../../shared/policy-schema.js';
@@ -33,7 +33,7 @@ declare module 'fastify' {
 export function buildGatewayApp(opts: GatewayAppOptions): FastifyInstance {
   const serverOptions = {
     bodyLimit: opts.bodyLimitBytes,
-    genReqId: () => randomUUID(),
+    genReqId: () => newRequestId(),
     requestIdHeader: false as const,
     return503OnClosing: true,
     keepAliveTimeout: 65_000,

@@ -32,7 +32,7 @@ import { prepareUpstreamRequest, type ClientRequest, type PreparedUpstreamReques
 import type { RequestGuard } from './request-guard.js';
 import type { ModelRouteSpec } from './route-spec.js';
 import { createStreamTap, isOpenAiUsageOnlyChunk, safeParse } from './stream-tap.js';
-import { usageFromBody } from './usage.js';
+import { usageFromBody, usageFromJsonText } from './usage.js';
 
 export interface CompiledProfileRouting {
   isModelAllowed(model: string): boolean;
@@ -60,6 +60,17 @@ const DEFAULTS = {
 };
 
 const MAX_ERROR_BODY_BYTES = 1 << 20;
+
+/** A profile's routing settings with defaults filled in, merged once per profile object. */
+const routingCache = new WeakMap<Profile, typeof DEFAULTS>();
+function routingOf(profile: Profile): typeof DEFAULTS {
+  let r = routingCache.get(profile);
+  if (r === undefined) {
+    r = { ...DEFAULTS, ...profile.routing };
+    routingCache.set(profile, r);
+  }
+  return r;
+}
 /** Below this a first-byte budget gets its own timer; undici's fast timers tick every ~0.5 s. */
 const PRECISE_TIMER_BELOW_MS = 10_000;
 
@@ -239,7 +250,7 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
     targets: readonly RouteTarget[],
     profile: Profile,
   ): Promise<void> {
-    const routing = { ...DEFAULTS, ...profile.routing };
+    const routing = routingOf(profile);
     const deadline = run.t0 + routing.timeoutMs;
     let lastFailure: LastFailure | null = null;
 
@@ -405,12 +416,13 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
       if (run.clientGone) return 'client-gone';
       return { kind: 'transport-error', error: transportError(e, target) };
     }
-    const parsed = safeParse(raw.toString('utf8'));
-    if (parsed === undefined) {
-      return { kind: 'transport-error', error: new GatewayError('upstream_invalid_response', `Provider "${target.provider.id}" answered with a body that is not JSON.`) };
-    }
+    const text = raw.toString('utf8');
     let out: Buffer | string = raw;
     if (prepared.translation) {
+      const parsed = safeParse(text);
+      if (parsed === undefined) {
+        return { kind: 'transport-error', error: new GatewayError('upstream_invalid_response', `Provider "${target.provider.id}" answered with a body that is not JSON.`) };
+      }
       try {
         const dropped: string[] = [];
         out = JSON.stringify(translateResponse(prepared.translation.to, prepared.translation.from, parsed, prepared.translation.ctx, dropped));
@@ -419,8 +431,11 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
         // Nothing has reached the client yet: an answer we cannot translate is this target's failure.
         return { kind: 'transport-error', error: toGatewayError(e) };
       }
+      run.usage = usageFromBody(prepared.usageShape, parsed);
+    } else {
+      // Passed through as the provider sent it; only its usage object is read.
+      run.usage = usageFromJsonText(prepared.usageShape, text);
     }
-    run.usage = usageFromBody(prepared.usageShape, parsed);
     run.ttftMs = null;
     beginAnswer(run, state, res.statusCode);
     sendJson(reply, run, res.statusCode, forwardableHeaders(res.headers), out);
@@ -453,12 +468,10 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
     const start = (): void => {
       beginAnswer(run, state, res.statusCode);
       reply.hijack();
-      const headers: Record<string, string> = {
-        ...forwardableHeaders(res.headers),
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        ...ascHeaders(run),
-      };
+      const headers = forwardableHeaders(res.headers);
+      headers['content-type'] = 'text/event-stream; charset=utf-8';
+      headers['cache-control'] = 'no-cache';
+      Object.assign(headers, ascHeaders(run));
       raw.writeHead(res.statusCode, headers);
       started = true;
     };
@@ -582,8 +595,8 @@ function upstreamHeaders(request: FastifyRequest, target: RouteTarget, prepared:
     // Compressed bodies would hide usage from the stream tap.
     'accept-encoding': 'identity',
     'user-agent': 'asc-gateway/0.1',
-    ...authHeaders(kind, secret),
   };
+  Object.assign(headers, authHeaders(kind, secret));
   // Client headers that matter upstream, when the client spoke that provider's own API.
   const clientSpeaksKind = prepared.translation === null;
   if (clientSpeaksKind) {

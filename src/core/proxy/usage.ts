@@ -71,3 +71,52 @@ export function mergeUsage(a: Usage | null, b: Usage | null): Usage | null {
     cacheWriteTokens: b.cacheWriteTokens ?? a.cacheWriteTokens,
   };
 }
+
+/**
+ * Usage from a passed-through JSON body without parsing all of it. Every provider writes its
+ * top-level `usage` after the content, and a `"usage":` with an unescaped quote cannot occur inside
+ * a JSON string, so the last occurrence is the top-level key in practice; when the slice does not
+ * parse or carries no token counts (an unusual layout), the whole body is parsed instead.
+ */
+export function usageFromJsonText(shape: UsageShape, text: string): Usage | null {
+  if (shape === 'none') return null;
+  const slice = lastObjectAfterKey(text, '"usage":');
+  if (slice !== null) {
+    try {
+      const u = usageFromBody(shape, { usage: JSON.parse(slice) as unknown });
+      if (u !== null && (u.inputTokens !== null || u.outputTokens !== null)) return u;
+    } catch {
+      // fall through to the whole body
+    }
+  }
+  try {
+    return usageFromBody(shape, JSON.parse(text) as unknown);
+  } catch {
+    return null;
+  }
+}
+
+/** The `{…}` value following the last occurrence of `key`, by brace matching that respects strings. */
+function lastObjectAfterKey(text: string, key: string): string | null {
+  const at = text.lastIndexOf(key);
+  if (at === -1) return null;
+  let i = at + key.length;
+  while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 10 || text.charCodeAt(i) === 13 || text.charCodeAt(i) === 9)) i++;
+  if (text.charCodeAt(i) !== 123 /* { */) return null;
+  let depth = 0;
+  let inString = false;
+  for (let j = i; j < text.length; j++) {
+    const c = text.charCodeAt(j);
+    if (inString) {
+      if (c === 92 /* \ */) j++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) {
+      inString = true;
+    } else if (c === 123) {
+      depth++;
+    } else if (c === 125 /* } */ && --depth === 0) {
+      return text.slice(i, j + 1);
+    }
+  }
+  return null;
+}

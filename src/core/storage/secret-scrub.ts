@@ -10,8 +10,13 @@ const SECRET_VALUE = /\b(?:sk-(?:ant-|proj-)?[A-Za-z0-9_-]{16,}|Bearer\s+[A-Za-z
 
 export const REDACTED = '[redacted]';
 
+/** Masks key- or token-looking substrings of one string. */
+export function scrubString(value: string): string {
+  return value.replace(SECRET_VALUE, REDACTED);
+}
+
 export function scrubSecrets(value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(SECRET_VALUE, REDACTED);
+  if (typeof value === 'string') return scrubString(value);
   if (Array.isArray(value)) return value.map(scrubSecrets);
   if (value !== null && typeof value === 'object') {
     const withToJson = value as { toJSON?: () => unknown };

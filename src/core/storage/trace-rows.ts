@@ -1,5 +1,6 @@
 import type { Trace } from '../../shared/trace.js';
 import type { AuditEvent } from './audit-chain.js';
+import { scrubString } from './secret-scrub.js';
 
 /** The `traces` table row; column names match the schema. */
 export interface TraceRow {
@@ -136,12 +137,13 @@ function parseJsonArray(text: string): unknown[] {
  */
 export function isDeniedTrace(trace: Trace): boolean {
   if (trace.status < 400) return false;
-  return trace.attempts.length === 0 || trace.decisions.some((d) => d.outcome === 'deny');
+  // Attempts skipped (no key, circuit open, untranslatable) never reached a provider.
+  return trace.attempts.every((a) => a.outcome === 'skipped') || trace.decisions.some((d) => d.outcome === 'deny');
 }
 
 export function mapTraceToAuditEvent(trace: Trace): AuditEvent {
-  const deniedBy = trace.decisions.filter((d) => d.outcome === 'deny').map((d) => d.rule);
-  return {
+  const deniedBy = deniedRules(trace);
+  const event: AuditEvent = {
     type: isDeniedTrace(trace) ? 'request.denied' : 'request.served',
     at: trace.startedAt,
     tenant: trace.tenant,
@@ -158,7 +160,38 @@ export function mapTraceToAuditEvent(trace: Trace): AuditEvent {
       status: trace.status,
       errorCode: trace.errorCode,
       costUsd: trace.costUsd,
-      ...(deniedBy.length > 0 ? { deniedBy } : {}),
     },
   };
+  if (deniedBy.length > 0) event.detail.deniedBy = deniedBy;
+  return event;
+}
+
+/**
+ * The canonical JSON of a request's audit detail, spelled out directly: it is what every request
+ * pays on the write path, and it equals `canonicalJson(scrubSecrets(mapTraceToAuditEvent(t).detail))`
+ * (keys in sorted order, strings scrubbed) — a test holds the two together.
+ */
+export function requestAuditDetailJson(trace: Trace): string {
+  const deniedBy = deniedRules(trace);
+  return (
+    `{"clientKeyId":${str(trace.clientKeyId)},"costUsd":${num(trace.costUsd)},"credentialFingerprint":${str(trace.credentialFingerprint)}` +
+    (deniedBy.length > 0 ? `,"deniedBy":[${deniedBy.map(str).join(',')}]` : '') +
+    `,"errorCode":${str(trace.errorCode)},"modelRequested":${str(trace.modelRequested)},"modelUsed":${str(trace.modelUsed)}` +
+    `,"providerId":${str(trace.providerId)},"providerRegion":${str(trace.providerRegion)},"route":${str(trace.route)}` +
+    `,"status":${num(trace.status)},"traceId":${str(trace.id)}}`
+  );
+}
+
+function deniedRules(trace: Trace): string[] {
+  const out: string[] = [];
+  for (const d of trace.decisions) if (d.outcome === 'deny') out.push(d.rule);
+  return out;
+}
+
+function str(v: string | null): string {
+  return v === null ? 'null' : JSON.stringify(scrubString(v));
+}
+
+function num(v: number | null): string {
+  return v === null || !Number.isFinite(v) ? 'null' : JSON.stringify(v);
 }

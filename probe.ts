@@ -1,0 +1,16 @@
+import { applyGuardrails, compileGuardrails } from './src/core/policy/index.js';
+import { prepareUpstreamRequest } from './src/core/proxy/prepare-upstream-request.js';
+import { MODEL_ROUTES } from './src/core/proxy/route-spec.js';
+const body = { model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'hello' }], stream: false };
+const g = applyGuardrails('openai-chat', body, compileGuardrails(undefined));
+console.log('same body:', g.body === body, g.changed, g.decisions);
+const raw = Buffer.from(JSON.stringify(body));
+const target = { provider: { id: 'openai', kind: 'openai' as const, baseUrl: 'http://x/v1' }, model: 'gpt-4.1-mini' };
+const route = MODEL_ROUTES[0]!;
+let t = performance.now();
+for (let i = 0; i < 200000; i++) prepareUpstreamRequest(route, { raw, body, edited: false, stream: false }, target, 'gpt-4.1-mini');
+console.log('prepare µs', ((performance.now() - t) / 200000 * 1000).toFixed(3));
+t = performance.now();
+const cg = compileGuardrails(undefined);
+for (let i = 0; i < 200000; i++) applyGuardrails('openai-chat', body, cg);
+console.log('guardrails µs', ((performance.now() - t) / 200000 * 1000).toFixed(3));
