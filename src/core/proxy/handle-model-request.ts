@@ -31,7 +31,8 @@ import type { UpstreamClients } from '../upstream/upstream-clients.js';
 import { prepareUpstreamRequest, type ClientRequest, type PreparedUpstreamRequest } from './prepare-upstream-request.js';
 import type { RequestGuard } from './request-guard.js';
 import type { ModelRouteSpec } from './route-spec.js';
-import { createStreamTap, isOpenAiUsageOnlyChunk, safeParse } from './stream-tap.js';
+import { createPassthroughStream } from './passthrough-stream.js';
+import { createStreamTap, safeParse } from './stream-tap.js';
 import { usageFromBody, usageFromJsonText } from './usage.js';
 
 export interface CompiledProfileRouting {
@@ -459,7 +460,8 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
           estimatedInputTokens: translation.estimatedInputTokens,
         })
       : null;
-    const rewrite = translator !== null || prepared.hideUsageChunk;
+    // Same format: bytes pass through and the tap reads only what it needs. Translation: events.
+    const passthrough = translator === null ? createPassthroughStream(tap, prepared.usageShape, { dropUsageOnlyChunk: prepared.hideUsageChunk }) : null;
     const clientFormat: WireFormat = translation?.from ?? (target.provider.kind === 'anthropic' && route.op === 'messages' ? 'anthropic-messages' : 'openai-chat');
     const raw = reply.raw;
     let started = false;
@@ -478,38 +480,31 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
 
     const write = async (data: string | Buffer): Promise<void> => {
       if (!started) start();
-      if (sawContent && run.ttftMs === null) run.ttftMs = round(performance.now() - run.t0);
+      if ((sawContent || passthrough?.sawContent === true) && run.ttftMs === null) run.ttftMs = round(performance.now() - run.t0);
       if (!raw.write(data)) await waitForDrain(raw, run);
     };
 
-    const rewriteEvents = (events: ReturnType<typeof parser.push>): string => {
+    const translateEvents = (events: ReturnType<typeof parser.push>): string => {
       let out = '';
       for (const ev of events) {
         if (tap.observe(ev)) sawContent = true;
-        if (prepared.hideUsageChunk && isOpenAiUsageOnlyChunk(ev)) continue;
-        if (translator) {
-          for (const t of translator.push(ev)) out += serializeSseEvent(t);
-        } else {
-          out += serializeSseEvent(ev);
-        }
+        for (const t of translator!.push(ev)) out += serializeSseEvent(t);
       }
       return out;
     };
 
     try {
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        const events = parser.push(chunk);
-        if (rewrite) {
-          const out = rewriteEvents(events);
-          if (out.length > 0) await write(out);
-        } else {
-          for (const ev of events) if (tap.observe(ev)) sawContent = true;
-          await write(chunk);
-        }
+        const out = passthrough ? passthrough.push(chunk) : translateEvents(parser.push(chunk));
+        if (out.length > 0) await write(out);
       }
-      let tail = rewrite ? rewriteEvents(parser.end()) : '';
-      if (!rewrite) for (const ev of parser.end()) tap.observe(ev);
-      if (translator) for (const t of translator.end()) tail += serializeSseEvent(t);
+      let tail: string | Buffer;
+      if (passthrough) {
+        tail = passthrough.end();
+      } else {
+        tail = translateEvents(parser.end());
+        for (const t of translator!.end()) tail += serializeSseEvent(t);
+      }
       if (tail.length > 0) await write(tail);
       if (!started) start();
       run.usage = tap.usage() ?? (translator ? translator.usage() : null);
@@ -591,11 +586,10 @@ function upstreamHeaders(request: FastifyRequest, target: RouteTarget, prepared:
   const kind = target.provider.kind;
   const headers: Record<string, string> = {
     'content-type': 'application/json',
-    accept: prepared.stream ? 'text/event-stream' : 'application/json',
     // Compressed bodies would hide usage from the stream tap.
     'accept-encoding': 'identity',
-    'user-agent': 'asc-gateway/0.1',
   };
+  if (prepared.stream) headers.accept = 'text/event-stream';
   Object.assign(headers, authHeaders(kind, secret));
   // Client headers that matter upstream, when the client spoke that provider's own API.
   const clientSpeaksKind = prepared.translation === null;

@@ -1,0 +1,115 @@
+import { createSseParser, serializeSseEvent, type SseEvent } from '../sse/sse-parser.js';
+import { isOpenAiUsageOnlyChunk, type StreamTap } from './stream-tap.js';
+import type { UsageShape } from './usage.js';
+
+/**
+ * A same-format stream on its way to the client. Bytes are forwarded as the provider sent them;
+ * the tap still sees every event it needs (usage, errors, the first content for TTFT) without
+ * the gateway parsing every event of every stream: once content has started, an upstream chunk
+ * is parsed only if it holds a byte pattern the tap cares about.
+ *
+ * With `dropUsageOnlyChunk` (an OpenAI stream whose usage the gateway asked for on the client's
+ * behalf), bytes are forwarded up to the last complete event, so that the usage-only event can
+ * be cut out whole.
+ */
+export interface PassthroughStream {
+  /** What to send the client for this upstream chunk (possibly empty). */
+  push(chunk: Buffer): Buffer | string;
+  /** What is left at the end of the upstream stream. */
+  end(): Buffer | string;
+  /** Whether generated content has been seen (time to first token). */
+  readonly sawContent: boolean;
+}
+
+const EVENT_END = Buffer.from('\n\n');
+const CR = 13;
+const EMPTY = Buffer.alloc(0);
+
+/** Byte patterns that make a chunk worth parsing once content flows, per usage shape. */
+const MARKERS: Record<UsageShape, readonly Buffer[]> = {
+  // Every include_usage chunk says `"usage":null`; only the last one carries an object.
+  'openai-chat': [Buffer.from('"usage":{'), Buffer.from('"usage": {'), Buffer.from('"error"')],
+  anthropic: [Buffer.from('"usage"'), Buffer.from('error')],
+  'openai-responses': [Buffer.from('"usage"'), Buffer.from('error')],
+  none: [],
+};
+
+export function createPassthroughStream(tap: StreamTap, shape: UsageShape, opts: { dropUsageOnlyChunk: boolean }): PassthroughStream {
+  const markers = MARKERS[shape];
+  const drop = opts.dropUsageOnlyChunk;
+  /** Bytes after the last complete event: the start of an event still arriving. */
+  let carry: Buffer = EMPTY;
+  let sawContent = false;
+  /** A provider framing events with CR or CRLF: every event is parsed and re-serialised. */
+  let crFraming = false;
+  const fullParser = createSseParser();
+
+  function observe(events: SseEvent[]): SseEvent[] {
+    for (const ev of events) if (tap.observe(ev)) sawContent = true;
+    return events;
+  }
+
+  function worthParsing(bytes: Buffer): boolean {
+    if (!sawContent) return true;
+    for (const m of markers) if (bytes.includes(m)) return true;
+    return false;
+  }
+
+  /** Complete events: observed when worth it; forwarded raw unless a usage-only chunk must go. */
+  function completeEvents(bytes: Buffer): Buffer | string {
+    if (bytes.length === 0 || !worthParsing(bytes)) return bytes;
+    const parser = createSseParser();
+    const events = observe([...parser.push(bytes), ...parser.end()]);
+    if (!drop || !events.some(isOpenAiUsageOnlyChunk)) return bytes;
+    let out = '';
+    for (const ev of events) if (!isOpenAiUsageOnlyChunk(ev)) out += serializeSseEvent(ev);
+    return out;
+  }
+
+  function withoutUsageChunk(events: SseEvent[]): string {
+    let out = '';
+    for (const ev of events) if (!isOpenAiUsageOnlyChunk(ev)) out += serializeSseEvent(ev);
+    return out;
+  }
+
+  return {
+    get sawContent() {
+      return sawContent;
+    },
+    push(chunk) {
+      if (!crFraming && chunk.includes(CR)) {
+        // Held-back bytes were never observed (nor, when dropping, sent): the full parser takes them.
+        crFraming = true;
+        const held = carry;
+        carry = EMPTY;
+        const events = observe(fullParser.push(held.length === 0 ? chunk : Buffer.concat([held, chunk])));
+        return drop ? withoutUsageChunk(events) : chunk;
+      }
+      if (crFraming) {
+        const events = observe(fullParser.push(chunk));
+        return drop ? withoutUsageChunk(events) : chunk;
+      }
+      const data = carry.length === 0 ? chunk : Buffer.concat([carry, chunk]);
+      const boundary = data.lastIndexOf(EVENT_END);
+      if (boundary === -1) {
+        carry = data;
+        return drop ? EMPTY : chunk;
+      }
+      const complete = data.subarray(0, boundary + 2);
+      carry = data.subarray(boundary + 2);
+      const out = completeEvents(complete);
+      return drop ? out : chunk;
+    },
+    end() {
+      if (crFraming) {
+        const events = observe(fullParser.end());
+        return drop ? withoutUsageChunk(events) : EMPTY;
+      }
+      const rest = carry;
+      carry = EMPTY;
+      if (rest.length === 0) return EMPTY;
+      const out = completeEvents(rest);
+      return drop ? out : EMPTY;
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createPassthroughStream } from '../../../src/core/proxy/passthrough-stream.js';
+import { createStreamTap } from '../../../src/core/proxy/stream-tap.js';
+import type { UsageShape } from '../../../src/core/proxy/usage.js';
+
+function openAiStream(words: string[], withUsage: boolean): string {
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null): string =>
+    `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }], usage: null })}\n\n`;
+  let s = chunk({ role: 'assistant', content: '' });
+  for (const w of words) s += chunk({ content: w });
+  s += chunk({}, 'stop');
+  if (withUsage) s += `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: 7, completion_tokens: words.length, total_tokens: 7 + words.length } })}\n\n`;
+  return `${s}data: [DONE]\n\n`;
+}
+
+function anthropicStream(words: string[]): string {
+  const ev = (event: string, data: unknown): string => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+  let s = ev('message_start', { type: 'message_start', message: { id: 'm', usage: { input_tokens: 11, output_tokens: 1, cache_read_input_tokens: 3 } } });
+  s += ev('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
+  for (const w of words) s += ev('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: w } });
+  s += ev('content_block_stop', { type: 'content_block_stop', index: 0 });
+  s += ev('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: words.length } });
+  return s + ev('message_stop', { type: 'message_stop' });
+}
+
+/** Splits bytes at the given cut points (which may fall inside multi-byte characters). */
+function cut(bytes: Buffer, points: number[]): Buffer[] {
+  const sorted = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b);
+  const out: Buffer[] = [];
+  let prev = 0;
+  for (const p of sorted) {
+    out.push(bytes.subarray(prev, p));
+    prev = p;
+  }
+  out.push(bytes.subarray(prev));
+  return out.filter((b) => b.length > 0);
+}
+
+function run(shape: UsageShape, text: string, points: number[], drop: boolean) {
+  const tap = createStreamTap(shape);
+  const stream = createPassthroughStream(tap, shape, { dropUsageOnlyChunk: drop });
+  const parts: Buffer[] = [];
+  for (const c of cut(Buffer.from(text), points)) parts.push(Buffer.from(stream.push(c)));
+  parts.push(Buffer.from(stream.end()));
+  return { out: Buffer.concat(parts).toString(), usage: tap.usage(), sawContent: stream.sawContent };
+}
+
+const words = fc.array(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 12 });
+const points = fc.array(fc.nat(), { maxLength: 20 });
+
+describe('a same-format stream passed through with a side tap', () => {
+  it('forwards OpenAI bytes unchanged and still reads usage, wherever the chunks are cut', () => {
+    fc.assert(
+      fc.property(words, points, (w, p) => {
+        const text = openAiStream(w, true);
+        const r = run('openai-chat', text, p, false);
+        expect(r.out).toBe(text);
+        expect(r.usage).toEqual({ inputTokens: 7, outputTokens: w.length, cachedInputTokens: null, cacheWriteTokens: null });
+        expect(r.sawContent).toBe(true);
+      }),
+    );
+  });
+
+  it('cuts out exactly the usage-only chunk it asked for, keeping every other byte', () => {
+    fc.assert(
+      fc.property(words, points, (w, p) => {
+        const r = run('openai-chat', openAiStream(w, true), p, true);
+        expect(r.out).toBe(openAiStream(w, false));
+        expect(r.usage?.outputTokens).toBe(w.length);
+      }),
+    );
+  });
+
+  it('forwards Anthropic bytes unchanged with usage from message_start and message_delta', () => {
+    fc.assert(
+      fc.property(words, points, (w, p) => {
+        const text = anthropicStream(w);
+        const r = run('anthropic', text, p, false);
+        expect(r.out).toBe(text);
+        expect(r.usage).toEqual({ inputTokens: 14, outputTokens: w.length, cachedInputTokens: 3, cacheWriteTokens: null });
+      }),
+    );
+  });
+
+  it('copes with CRLF framing', () => {
+    const text = openAiStream(['a', 'b'], true).replace(/\n/g, '\r\n');
+    const r = run('openai-chat', text, [5, 40, 41, 200], false);
+    expect(r.out).toBe(text);
+    expect(r.usage?.inputTokens).toBe(7);
+    const dropped = run('openai-chat', text, [5, 40, 41, 200], true);
+    expect(dropped.out).not.toContain('"choices":[]');
+    expect(dropped.out).toContain('data: [DONE]');
+  });
+
+  it('notices an error event after content has started', () => {
+    const tap = createStreamTap('anthropic');
+    const stream = createPassthroughStream(tap, 'anthropic', { dropUsageOnlyChunk: false });
+    stream.push(Buffer.from(anthropicStream(['x']).split('event: message_delta')[0]!));
+    stream.push(Buffer.from('event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n'));
+    stream.end();
+    expect(tap.error()).toBe('Overloaded');
+  });
+});
