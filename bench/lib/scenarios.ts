@@ -3,17 +3,19 @@
  * data {name, target, path, body, headers, ...}; the runner (run.ts) executes every scenario of a
  * group against each of its targets in rotated order and compares targets by `key`.
  *
- * Adding a section later (e.g. (d) full policy pipeline vs empty profile) = add a target (another
- * ASC child started with a different --policy file, kind 'asc') and/or push scenarios here.
+ * Sections (a)–(c) run on the targets of kind stub/floor/asc; (d) runs only on kind 'asc-policy' (ASC
+ * children started with other profiles: `asc-empty` and `asc-full`), so adding those does not multiply
+ * the (a)–(c) runtime.
  */
 
 export type ApiFormat = 'openai' | 'anthropic';
 
 export interface Target {
-  /** 'direct' (the stub itself), 'floor', 'asc', later e.g. 'asc-policy'. */
+  /** 'direct' (the stub itself), 'floor', 'asc', 'asc-empty', 'asc-full'. */
   id: string;
   label: string;
-  kind: 'stub' | 'floor' | 'asc';
+  /** 'asc-policy': an ASC child with a non-default profile, measured in section (d) only. */
+  kind: 'stub' | 'floor' | 'asc' | 'asc-policy';
   /** http://127.0.0.1:PORT */
   origin: string;
   /** The process whose CPU and memory are measured (undefined for 'direct'). */
@@ -29,7 +31,7 @@ export interface Target {
   detail?: string;
 }
 
-export type Section = 'a' | 'b' | 'c';
+export type Section = 'a' | 'b' | 'c' | 'd';
 export type Mode = 'load' | 'seq';
 
 export interface Scenario {
@@ -91,10 +93,11 @@ function make(
   stream: boolean,
   delayMs: number,
   localKey: string,
+  bodyOverride?: string,
 ): Scenario {
-  const bodies = (client === upstream ? [modelCandidates(upstream)[0] as string] : modelCandidates(upstream)).map((m) =>
-    bodyFor(client, m, stream),
-  );
+  const bodies = bodyOverride
+    ? [bodyOverride]
+    : (client === upstream ? [modelCandidates(upstream)[0] as string] : modelCandidates(upstream)).map((m) => bodyFor(client, m, stream));
   return {
     name: `${mode} ${key} @ ${t.id}`,
     key,
@@ -120,14 +123,29 @@ export const fmtPair = (c: ApiFormat, u: ApiFormat): string => (c === u ? c : `$
 export interface BuildOpts {
   localKey: string;
   delays: number[];
+  /** User prompt of the (d) requests (OpenAI chat, JSON): ~1 KB of code and prose, nothing to redact or block. */
+  policyPrompt?: string;
+}
+
+/** The (d) request body: a system prompt and a realistic user prompt, non-streaming. */
+export function policyBody(prompt: string, model = OPENAI_MODEL): string {
+  return JSON.stringify({
+    model,
+    messages: [
+      { role: 'system', content: 'You are a careful senior engineer. Answer concisely.' },
+      { role: 'user', content: prompt },
+    ],
+    stream: false,
+  });
 }
 
 /** The scenario list. Order within a key = the order targets are listed; the runner rotates it per round. */
 export function buildScenarios(targets: Target[], opts: BuildOpts): Scenario[] {
   const out: Scenario[] = [];
-  const proxies = targets.filter((t) => t.kind !== 'stub');
+  const proxies = targets.filter((t) => t.kind === 'floor' || t.kind === 'asc');
   const ascs = targets.filter((t) => t.kind === 'asc');
-  const withDirect = targets;
+  const withDirect = targets.filter((t) => t.kind !== 'asc-policy');
+  const policyTargets = targets.filter((t) => t.kind === 'asc-policy');
 
   // (a) under load: floor vs ASC, OpenAI JSON and stream, each upstream delay.
   for (const d of opts.delays) {
@@ -150,6 +168,8 @@ export function buildScenarios(targets: Target[], opts: BuildOpts): Scenario[] {
   for (const t of ascs) {
     const down: Target = t.available ? t : { ...t, note: `${t.label} not available` };
     out.push(make(down, 'c', 'load', 'anthropic stream 0ms', 'anthropic', 'anthropic', true, 0, opts.localKey));
+    // The passthrough baseline for Anthropic client → OpenAI upstream: (a) has it when 0 ms is among the delays.
+    if (!opts.delays.includes(0)) out.push(make(down, 'c', 'load', 'openai stream 0ms', 'openai', 'openai', true, 0, opts.localKey));
     for (const [client, upstream] of [
       ['openai', 'anthropic'],
       ['anthropic', 'openai'],
@@ -163,6 +183,12 @@ export function buildScenarios(targets: Target[], opts: BuildOpts): Scenario[] {
       out.push(make(tr, 'c', 'load', `${pair} stream 0ms`, client, upstream, true, 0, opts.localKey));
       out.push(make(tr, 'c', 'seq', `${pair} stream`, client, upstream, true, 0, opts.localKey));
     }
+  }
+  // (d) full policy pipeline vs empty profile: the 'asc-policy' targets only, same realistic ~1 KB prompt.
+  const pb = policyBody(opts.policyPrompt ?? 'hello');
+  for (const t of policyTargets) {
+    out.push(make(t, 'd', 'load', 'openai json 0ms', 'openai', 'openai', false, 0, opts.localKey, pb));
+    out.push(make(t, 'd', 'seq', 'openai json', 'openai', 'openai', false, 0, opts.localKey, pb));
   }
   return out;
 }
