@@ -3,10 +3,13 @@
  *
  *   npx tsx bench/run.ts [--quick] [--rounds N] [--duration S] [--seq N] [--connections N]
  *                        [--delays 0,20] [--asc-entry FILE] [--stand-in] [--no-asc]
+ *                        [--no-policy] [--no-guardrails]
  *
  * Children (each its own process, so /proc CPU and memory are per process): the upstream stub, the
- * floor proxy and the ASC gateway. Output: Markdown on stdout (progress on stderr), plus
- * bench/results/latest.md and bench/results/latest.json.
+ * floor proxy and the ASC gateway, plus two more ASC gateways for section (d) (`asc-empty`: a profile
+ * that enforces nothing; `asc-full`: every policy feature on). The guardrail cost (lib/guardrails.ts)
+ * is measured in this process before any child starts. Output: Markdown on stdout (progress on
+ * stderr), plus bench/results/latest.md and bench/results/latest.json.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,21 +22,24 @@ import { checkReply, describeError, runLoad, runSequential, send, type LoadSampl
 import { killAllNow, memMb, sleep, spawnServer, stopAll, type Child } from './lib/procs.js';
 import { computeChecks, medianLoad, medianSeq, renderMarkdown, seqStats, type BenchReport, type LoadRow, type MemRow, type SeqRow } from './lib/report.js';
 import { compile } from './lib/build.js';
-import { buildScenarios, type Scenario, type Target } from './lib/scenarios.js';
+import { buildScenarios, policyBody, type Scenario, type Target } from './lib/scenarios.js';
+import { buildPrompt, countFindings, DENY_PATTERNS, measureGuardrails, type GuardrailReport } from './lib/guardrails.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
 
 const USAGE = `Usage: npx tsx bench/run.ts [options]
-  --quick            smoke run: 3 s loads, 100 sequential requests, 1 round
+  --quick            smoke run: 3 s loads, 100 sequential requests, 1 round, guardrails at 40 % iterations
   --rounds N         rounds (default 3; quick 1)
-  --duration S       seconds per load run (default 10; quick 3)
+  --duration S       seconds per load run (default 8; quick 3)
   --seq N            sequential requests per target per round (default 500; quick 100)
   --connections N    autocannon connections (default 50)
   --delays LIST      upstream delays in ms for the load runs (default 0,20)
   --asc-entry FILE   ASC CLI entry (default: out/cli/asc.mjs if built, else src/cli/main.ts via tsx)
   --stand-in         use a second floor proxy in place of ASC (to validate the harness)
-  --no-asc           skip ASC entirely
+  --no-asc           skip ASC entirely (and (d) and the guardrail cost)
+  --no-policy        skip section (d) (the asc-empty / asc-full gateways)
+  --no-guardrails    skip the guardrail cost measurement
   --out DIR          where latest.md / latest.json go (default bench/results)`;
 
 const log = (s: string): void => {
@@ -59,6 +65,8 @@ function parseFlags() {
       'asc-entry': { type: 'string' },
       'stand-in': { type: 'boolean' },
       'no-asc': { type: 'boolean' },
+      'no-policy': { type: 'boolean' },
+      'no-guardrails': { type: 'boolean' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -73,7 +81,7 @@ function parseFlags() {
   return {
     quick,
     rounds: intArg(values.rounds, 'rounds', quick ? 1 : 3, 1, 20),
-    durationS: intArg(values.duration, 'duration', quick ? 3 : 10, 1, 120),
+    durationS: intArg(values.duration, 'duration', quick ? 3 : 8, 1, 120),
     seqCount: intArg(values.seq, 'seq', quick ? 100 : 500, 10, 10_000),
     connections: intArg(values.connections, 'connections', 50, 1, 1000),
     delays,
@@ -81,6 +89,8 @@ function parseFlags() {
     ascEntry: values['asc-entry'],
     standIn: values['stand-in'] === true,
     noAsc: values['no-asc'] === true,
+    noPolicy: values['no-policy'] === true,
+    noGuardrails: values['no-guardrails'] === true,
     outDir: path.resolve(values.out ?? path.join(HERE, 'results')),
   };
 }
@@ -126,7 +136,14 @@ async function startFloor(upstream: string, name: string): Promise<{ child: Chil
  * like scripts/build-cli.mjs does (so the numbers are for today's sources without tsx overhead); else a
  * prebuilt out/cli/asc.mjs; else src/cli/main.ts through tsx (RSS then includes ~30 MB of tsx loader).
  */
-async function ascCommand(flags: Flags): Promise<{ args: string[]; describe: string } | undefined> {
+let ascCommandCache: Promise<{ args: string[]; describe: string } | undefined> | undefined;
+/** Built once per run, so every ASC child runs the very same bundle (the sources may change meanwhile). */
+function ascCommand(flags: Flags): Promise<{ args: string[]; describe: string } | undefined> {
+  ascCommandCache ??= resolveAscCommand(flags);
+  return ascCommandCache;
+}
+
+async function resolveAscCommand(flags: Flags): Promise<{ args: string[]; describe: string } | undefined> {
   let entry = flags.ascEntry;
   if (!entry && existsSync(path.join(ROOT, 'src/cli/main.ts'))) {
     const out = await compile(ROOT, 'src/cli/main.ts', `bench/.build/asc-${process.pid}.mjs`, true);
@@ -142,7 +159,8 @@ async function ascCommand(flags: Flags): Promise<{ args: string[]; describe: str
 
 /**
  * Starts one ASC child. `profileExtras` is merged into the bench profile (empty = the bare profile:
- * providers only); a later (d) section starts a second one with guardrails, budgets, etc.
+ * providers only, i.e. the schema defaults: PII off, secrets block); section (d) starts `asc-empty`
+ * and `asc-full` with EMPTY_PROFILE / FULL_PROFILE.
  */
 async function startAsc(
   flags: Flags,
@@ -200,6 +218,26 @@ async function startAsc(
     return { origin: '', note: `${lines[0] ?? msg}${why ? ` ${why}` : ''}`, detail: msg, describe: cmd.describe };
   }
 }
+
+/** (d) `asc-empty`: a profile that enforces nothing (no budgets, rate limits, allow-list or residency). */
+const EMPTY_PROFILE = { guardrails: { pii: 'off', secrets: 'off' } } as const;
+
+/**
+ * (d) `asc-full`: everything on. Limits are far above what a run can reach (≈ 10⁴ req/s × 60 s ≈ 6·10⁵
+ * rpm; ≈ 5·10³ tokens reserved per request ≈ 3·10⁹ tpm; cents per 1 000 requests) so nothing is
+ * denied, yet every check and reservation runs.
+ */
+const FULL_GUARDRAILS = { pii: 'redact', secrets: 'block', deny: DENY_PATTERNS, maxOutputTokens: 4096, maxInputTokens: 100_000 } as const;
+const FULL_PROFILE = {
+  models: { allow: ['gpt-4.1*', 'gpt-4o*', 'o4-mini*', 'claude-*-4-5*'] },
+  residency: { regions: ['us', 'eu'] },
+  guardrails: { ...FULL_GUARDRAILS, deny: [...DENY_PATTERNS] },
+  rateLimits: { rpm: 10_000_000, tpm: 10_000_000_000 },
+  budgets: [{ window: 'day', usd: 1e9, action: 'block' }],
+};
+
+/** The (d) user prompt: ~1 KB of prose and code with nothing to redact or block. */
+const POLICY_PROMPT = buildPrompt(1_024, false);
 
 async function setStubDelay(stubOrigin: string, delayMs: number): Promise<void> {
   const res = await request(`${stubOrigin}/__bench/config?delay=${delayMs}`, { method: 'POST' });
@@ -265,8 +303,30 @@ function groupByKey(list: Scenario[]): Scenario[][] {
   return [...groups.values()];
 }
 
+/** Expected load runs and wall time, printed before anything starts (the real count follows the preflight). */
+function planLine(flags: Flags): string {
+  const asc = !flags.noAsc;
+  const real = asc && !flags.standIn;
+  const a = flags.delays.length * 2 * (asc ? 2 : 1);
+  const c = asc ? 3 + (flags.delays.includes(0) ? 0 : 1) : 0;
+  const d = real && !flags.noPolicy ? 2 : 0;
+  const n = a + c + d;
+  const loadS = n * (flags.rounds * (flags.durationS + 0.5) + flags.warmupS + 0.5);
+  const seqGroups = 3 + (asc ? 2 : 0) + (d ? 1 : 0);
+  const seqS = flags.rounds * seqGroups * flags.seqCount * 3 * 0.0012;
+  const gr = real && !flags.noGuardrails ? (flags.quick ? 2 : 4) : 0;
+  const total = loadS + seqS + gr + 15;
+  return (
+    `plan: ${flags.rounds} round(s); load runs: ${a} (a) + ${c} (c) + ${d} (d) = ${n} × ${flags.durationS} s per round ` +
+    `(+ ${flags.warmupS} s warm-up each), ${flags.connections} connections, delays ${flags.delays.join('/')} ms; ` +
+    `${flags.seqCount} sequential requests per target per round; guardrail cost ${gr ? (flags.quick ? 'at 40 % iterations' : 'on') : 'skipped'}; ` +
+    `≈ ${(total / 60).toFixed(1)} min`
+  );
+}
+
 async function main(): Promise<void> {
   const flags = parseFlags();
+  log(planLine(flags));
   const started = Date.now();
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'asc-bench-'));
   const localKey = randomBytes(20).toString('hex');
@@ -300,6 +360,13 @@ async function main(): Promise<void> {
     log('compiling stub and floor (esbuild)');
     built.stub = await compile(ROOT, 'bench/upstream-stub.ts', `bench/.build/upstream-stub-${process.pid}.mjs`, false);
     built.floor = await compile(ROOT, 'bench/floor-proxy.ts', `bench/.build/floor-proxy-${process.pid}.mjs`, false);
+    let guardrails: GuardrailReport | undefined;
+    if (!flags.noAsc && !flags.standIn && !flags.noGuardrails) {
+      log('guardrail cost (in this process, before the children start)');
+      guardrails = await measureGuardrails({ scale: flags.quick ? 0.4 : 1 });
+      if (!guardrails.available) log(`guardrail cost not available: ${guardrails.note ?? ''}`);
+      else for (const r of guardrails.rows) log(`guardrails ${r.label}: CPU p50 ${r.cpuP50.toFixed(3)} ms, p99 ${r.cpuP99.toFixed(3)} ms (${r.runs} runs)`);
+    }
     log('starting upstream stub and floor');
     const stub = await startStub();
     const floor = await startFloor(stub.origin, 'floor proxy');
@@ -330,10 +397,40 @@ async function main(): Promise<void> {
         ...(asc.detail ? { detail: asc.detail } : {}),
       });
       if (asc.note) log(`ASC not available: ${asc.detail ?? asc.note}`);
+      if (asc.child && !flags.noPolicy) {
+        for (const [id, label, extras] of [
+          ['asc-empty', 'ASC, empty profile', EMPTY_PROFILE],
+          ['asc-full', 'ASC, full policy', FULL_PROFILE],
+        ] as const) {
+          log(`starting ASC gateway (${id})`);
+          const p = await startAsc(flags, stub.origin, localKey, tmp, id, extras);
+          targets.push({
+            id,
+            label,
+            kind: 'asc-policy',
+            origin: p.origin,
+            ...(p.child ? { pid: p.child.pid } : {}),
+            routes: { openaiChat: '/v1/chat/completions', anthropicMessages: '/v1/messages' },
+            translates: true,
+            available: p.child !== undefined,
+            ...(p.note ? { note: p.note } : {}),
+            ...(p.detail ? { detail: p.detail } : {}),
+          });
+          if (p.note) log(`${label} not available: ${p.detail ?? p.note}`);
+        }
+      }
     }
     const byId = new Map(targets.map((t) => [t.id, t]));
 
-    const scenarios = buildScenarios(targets, { localKey, delays: flags.delays });
+    const scenarios = buildScenarios(targets, { localKey, delays: flags.delays, policyPrompt: POLICY_PROMPT });
+    // The (d) prompt must pass the full profile untouched: no finding to redact, nothing to block.
+    let policyPromptCheck: string | undefined;
+    if (targets.some((t) => t.kind === 'asc-policy')) {
+      const fc = await countFindings(JSON.parse(policyBody(POLICY_PROMPT)) as Record<string, unknown>, FULL_GUARDRAILS);
+      policyPromptCheck =
+        'error' in fc ? `not checked (${fc.error})` : fc.blocked ? `BLOCKED: ${fc.blocked}` : `${fc.findings} guardrail finding(s) on the full profile`;
+      log(`(d) prompt: ${POLICY_PROMPT.length} characters, ${policyPromptCheck}`);
+    }
     log('preflight');
     await preflight(scenarios, byId, stub.origin);
     // A target whose every scenario failed is down for the run (e.g. auth misconfigured): say why once.
@@ -430,7 +527,10 @@ async function main(): Promise<void> {
         quick: flags.quick,
         ascCommand: ascDescribe,
         wallS: Math.round((Date.now() - started) / 1000),
+        ...(policyPromptCheck ? { policyPrompt: { chars: POLICY_PROMPT.length, check: policyPromptCheck } } : {}),
+        ...(targets.some((t) => t.kind === 'asc-policy') ? { policyProfiles: { 'asc-empty': EMPTY_PROFILE, 'asc-full': FULL_PROFILE } } : {}),
       },
+      ...(guardrails ? { guardrails } : {}),
       targets,
       load: [...loadRows.values()],
       seq: [...seqRows.values()],

@@ -111,7 +111,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   const store = openGatewayStore({ dataDir: opts.dataDir, onError: (e) => log(`ASC: storage: ${e.message}`) });
   const bus = createTraceBus((e) => log(`ASC: trace listener failed: ${(e as Error).message}`));
-  const upstream = opts.upstream ?? createUpstreamClients();
+  // Pools are shared by every profile that names the same origin: connect timeout is the active
+  // profile's at start (first-byte and idle timeouts are per request).
+  const upstream = opts.upstream ?? createUpstreamClients({ connectTimeoutMs: profiles.active().profile.routing?.connectTimeoutMs });
   const guard = createPolicyGuard({ pricing });
   const seededWindows = new Set<string>();
   const nowIso = (): string => new Date().toISOString();
@@ -183,8 +185,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const watchers = watchLocalChanges();
   const pruneTimer = setInterval(pruneExpired, 6 * 60 * 60 * 1000);
   pruneTimer.unref();
-  const firstPrune = setTimeout(pruneExpired, 5_000);
-  firstPrune.unref();
+  pruneExpired();
 
   /** `logging.retentionDays` of the active profile, enforced on a schedule; the audit chain keeps a checkpoint. */
   function pruneExpired(): void {
@@ -273,7 +274,6 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         reaper.unref();
         for (const w of watchers) w.close();
         clearInterval(pruneTimer);
-        clearTimeout(firstPrune);
         try {
           await app.close();
         } finally {

@@ -64,12 +64,14 @@ export interface StartOptions {
   keychain?: Keychain | null;
   env?: NodeJS.ProcessEnv;
   bodyLimitBytes?: number;
+  /** An existing data dir (kept on close); a fresh temporary one otherwise. */
+  dataDir?: string;
 }
 
 /** Starts the test upstream and a gateway in this process, with SDK clients pointed at the gateway. */
 export async function startTestGateway(opts: StartOptions = {}): Promise<TestGateway> {
   const upstream = await startWireUpstream({ requireAuth: PROVIDER_SECRETS });
-  const dataDir = await mkdtemp(join(tmpdir(), 'asc-test-'));
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'asc-test-')));
   const policyFile = join(dataDir, 'policy.json');
   const policy = opts.policy ? opts.policy(upstream) : testPolicy(upstream, opts.profile, opts.extraProfiles);
   await writeFile(policyFile, JSON.stringify(policy));
@@ -120,7 +122,7 @@ export async function startTestGateway(opts: StartOptions = {}): Promise<TestGat
     async close() {
       await gateway.close(2_000);
       await upstream.close();
-      await rm(dataDir, { recursive: true, force: true });
+      if (opts.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
