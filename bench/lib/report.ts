@@ -1,4 +1,6 @@
 /** Statistics, pass/fail checks and the Markdown report. */
+import type { GuardrailReport } from './guardrails.js';
+import { guardrailTable } from './guardrails.js';
 import type { LoadSample } from './measure.js';
 import type { Scenario, Target } from './scenarios.js';
 
@@ -107,7 +109,28 @@ export interface BenchReport {
   seq: SeqRow[];
   memory: MemRow[];
   checks: Check[];
+  /** The guardrail cost measurement (lib/guardrails.ts), when it ran. */
+  guardrails?: GuardrailReport;
 }
+
+/**
+ * (c) translated paths, each compared with the passthrough of the SAME upstream (same upstream
+ * response format and stub work; only the client side and the translation differ).
+ * [label, translated seq key, translated load key, passthrough label, passthrough seq key, passthrough load key]
+ */
+export const TRANSLATED_PAIRS: ReadonlyArray<readonly [string, string, string, string, string, string]> = [
+  ['OpenAI client → Anthropic upstream', 'openai→anthropic stream', 'openai→anthropic stream 0ms', 'Anthropic → Anthropic passthrough', 'anthropic stream', 'anthropic stream 0ms'],
+  ['Anthropic client → OpenAI upstream', 'anthropic→openai stream', 'anthropic→openai stream 0ms', 'OpenAI → OpenAI passthrough', 'openai stream', 'openai stream 0ms'],
+];
+
+/** Section (d) thresholds. */
+export const POLICY_RPS_MIN_RATIO = 0.9;
+export const POLICY_ADDED_P50_MAX_MS = 0.3;
+/** Section (c) thresholds (issue 3). */
+export const TRANSLATED_RPS_MIN_RATIO = 0.8;
+export const TRANSLATED_ADDED_TTFB_MAX_MS = 0.5;
+/** Guardrail cost threshold: CPU p50 per applyGuardrails call on the 100 KB prompt. */
+export const GUARDRAILS_100KB_MAX_MS = 2;
 
 /** Machine-wide CPU outside the measured processes above which a comparison is flagged as noisy (100 = one core). */
 const NOISY_OTHER_CPU_PCT = 50;
@@ -186,6 +209,74 @@ export function computeChecks(rep: BenchReport): Check[] {
       threshold: '≤ 200 MB',
       pass: mem && Number.isFinite(mem.peakUnderLoadMb) ? mem.peakUnderLoadMb <= 200 : undefined,
       ...(mem && Number.isFinite(mem.peakUnderLoadMb) ? {} : { note: na ?? 'no data' }),
+    });
+
+    // (c) issue 3: each translated path vs the passthrough of the same upstream.
+    for (const [name, sk, lk, pname, psk, plk] of TRANSLATED_PAIRS) {
+      const l = findLoad(rep, lk, asc.id);
+      const pl = findLoad(rep, plk, asc.id);
+      const rr = ratio(l?.med?.rps, pl?.med?.rps);
+      const other = Math.max(l?.med?.otherCpuPct ?? 0, pl?.med?.otherCpuPct ?? 0);
+      const noisy = other > NOISY_OTHER_CPU_PCT ? { note: `noisy: other CPU ${other.toFixed(0)} %` } : {};
+      checks.push({
+        name: `${who}(c) translated req/s, ${name} vs ${pname} (load, 0 ms)`,
+        value: Number.isFinite(rr) ? `${f(rr)}× (${f(l?.med?.rps, 0)} vs ${f(pl?.med?.rps, 0)})` : 'n/a',
+        threshold: `≥ ${TRANSLATED_RPS_MIN_RATIO}×`,
+        pass: Number.isFinite(rr) ? rr >= TRANSLATED_RPS_MIN_RATIO : undefined,
+        ...(Number.isFinite(rr) ? noisy : { note: na ?? l?.scenario.note ?? pl?.scenario.note ?? 'no data' }),
+      });
+      const s = findSeq(rep, sk, asc.id);
+      const ps = findSeq(rep, psk, asc.id);
+      const added = (s?.med?.ttfbP50 ?? NaN) - (ps?.med?.ttfbP50 ?? NaN);
+      checks.push({
+        name: `${who}(c) translated added TTFB p50 unloaded, ${name} − ${pname}`,
+        value: Number.isFinite(added) ? `${f(added, 3)} ms (${f(s?.med?.ttfbP50, 3)} − ${f(ps?.med?.ttfbP50, 3)})` : 'n/a',
+        threshold: `≤ ${TRANSLATED_ADDED_TTFB_MAX_MS} ms`,
+        pass: Number.isFinite(added) ? added <= TRANSLATED_ADDED_TTFB_MAX_MS : undefined,
+        ...(Number.isFinite(added) ? {} : { note: na ?? s?.firstFailure ?? s?.scenario.note ?? ps?.scenario.note ?? 'no data' }),
+      });
+    }
+  }
+
+  // (d) full policy pipeline vs empty profile, same run, same ~1 KB prompt.
+  const empty = rep.targets.find((t) => t.id === 'asc-empty');
+  const full = rep.targets.find((t) => t.id === 'asc-full');
+  if (empty && full) {
+    const na = !empty.available ? `${empty.label} not available` : !full.available ? `${full.label} not available` : undefined;
+    const le = rep.load.find((r) => r.scenario.section === 'd' && r.scenario.target === empty.id);
+    const lf = rep.load.find((r) => r.scenario.section === 'd' && r.scenario.target === full.id);
+    const rr = ratio(lf?.med?.rps, le?.med?.rps);
+    const other = Math.max(le?.med?.otherCpuPct ?? 0, lf?.med?.otherCpuPct ?? 0);
+    const noisy = other > NOISY_OTHER_CPU_PCT ? { note: `noisy: other CPU ${other.toFixed(0)} %` } : {};
+    checks.push({
+      name: '(d) full policy req/s vs empty profile (openai json 0 ms, ~1 KB prompt)',
+      value: Number.isFinite(rr) ? `${f(rr)}× (${f(lf?.med?.rps, 0)} vs ${f(le?.med?.rps, 0)})` : 'n/a',
+      threshold: `≥ ${POLICY_RPS_MIN_RATIO}×`,
+      pass: Number.isFinite(rr) ? rr >= POLICY_RPS_MIN_RATIO : undefined,
+      ...(Number.isFinite(rr) ? noisy : { note: na ?? lf?.scenario.note ?? le?.scenario.note ?? 'no data' }),
+    });
+    const se = rep.seq.find((r) => r.scenario.section === 'd' && r.scenario.target === empty.id);
+    const sf = rep.seq.find((r) => r.scenario.section === 'd' && r.scenario.target === full.id);
+    const added = (sf?.med?.p50 ?? NaN) - (se?.med?.p50 ?? NaN);
+    checks.push({
+      name: '(d) full policy added p50 unloaded = full p50 − empty-profile p50 (JSON, ~1 KB prompt)',
+      value: Number.isFinite(added) ? `${f(added, 3)} ms (${f(sf?.med?.p50, 3)} − ${f(se?.med?.p50, 3)})` : 'n/a',
+      threshold: `≤ ${POLICY_ADDED_P50_MAX_MS} ms`,
+      pass: Number.isFinite(added) ? added <= POLICY_ADDED_P50_MAX_MS : undefined,
+      ...(Number.isFinite(added) ? {} : { note: na ?? sf?.firstFailure ?? se?.firstFailure ?? sf?.scenario.note ?? 'no data' }),
+    });
+  }
+
+  // Guardrail cost: CPU p50 (not wall: wall includes preemption by other work on the shared machine).
+  if (rep.guardrails) {
+    const g = rep.guardrails;
+    const row = g.rows.find((r) => r.bytes === 102_400);
+    checks.push({
+      name: 'guardrails, everything on, 100 KB prompt: CPU p50 per call',
+      value: row ? `${f(row.cpuP50, 3)} ms (wall p50 ${f(row.wallP50, 3)}, CPU p99 ${f(row.cpuP99, 3)})` : 'n/a',
+      threshold: `≤ ${GUARDRAILS_100KB_MAX_MS} ms`,
+      pass: row && Number.isFinite(row.cpuP50) ? row.cpuP50 <= GUARDRAILS_100KB_MAX_MS : undefined,
+      ...(row ? {} : { note: g.note ?? 'no data' }),
     });
   }
   return checks;
