@@ -387,41 +387,119 @@ export function renderMarkdown(rep: BenchReport): string {
 
   const ascs = rep.targets.filter((t) => t.kind === 'asc');
   if (ascs.length > 0) {
-    out.push('## (c) Translated vs passthrough (streaming)');
+    out.push('## (c) Translated vs passthrough (streaming, same upstream)');
+    out.push('');
+    out.push(
+      'Each translated path is compared with the passthrough of the **same upstream** (same upstream stream, same stub work; ' +
+        'only the client format and the translation differ). TTFB/TTFT unloaded (sequential, interleaved with (b)); req/s and CPU under load, 0 ms upstream delay.',
+    );
     out.push('');
     const cRows: string[][] = [];
     for (const asc of ascs) {
-      const lines: Array<[string, string, string, string, string, string]> = [
-        // [label, seq key, load key, passthrough seq key, passthrough load key, direct-to-upstream seq key]
-        ['OpenAI client → OpenAI upstream (passthrough)', 'openai stream', 'openai stream 0ms', '', '', 'openai stream'],
-        ['OpenAI client → Anthropic upstream', 'openai→anthropic stream', 'openai→anthropic stream 0ms', 'openai stream', 'openai stream 0ms', 'anthropic stream'],
-        ['Anthropic client → Anthropic upstream (passthrough)', 'anthropic stream', 'anthropic stream 0ms', '', '', 'anthropic stream'],
-        ['Anthropic client → OpenAI upstream', 'anthropic→openai stream', 'anthropic→openai stream 0ms', 'anthropic stream', 'anthropic stream 0ms', 'openai stream'],
-      ];
-      for (const [name, sk, lk, psk, plk, dk] of lines) {
-        const direct = findSeq(rep, dk, 'direct');
+      const pre = ascs.length > 1 ? `${asc.id}: ` : '';
+      for (const [name, sk, lk, pname, psk, plk] of TRANSLATED_PAIRS) {
+        const direct = findSeq(rep, psk, 'direct');
+        const ps = findSeq(rep, psk, asc.id);
+        const pl = findLoad(rep, plk, asc.id);
         const s = findSeq(rep, sk, asc.id);
         const l = findLoad(rep, lk, asc.id);
-        const ps = psk ? findSeq(rep, psk, asc.id) : undefined;
-        const pl = plk ? findLoad(rep, plk, asc.id) : undefined;
-        const unavailable = (!s?.med || s.med.n === 0) && !l?.med;
-        if (unavailable) {
-          cRows.push([`${ascs.length > 1 ? `${asc.id}: ` : ''}${name}`, firstLine(s?.scenario.note ?? l?.scenario.note ?? s?.firstFailure ?? 'not measured'), '', '', '', '', '', '']);
-          continue;
-        }
-        cRows.push([
-          `${ascs.length > 1 ? `${asc.id}: ` : ''}${name}`,
-          f(s?.med?.ttftP50, 3),
-          f((s?.med?.ttftP50 ?? NaN) - (direct?.med?.ttftP50 ?? NaN), 3),
-          ps ? f((s?.med?.ttftP50 ?? NaN) - (ps.med?.ttftP50 ?? NaN), 3) : '',
-          f(l?.med?.rps, 0),
-          pl ? `${f(ratio(l?.med?.rps, pl.med?.rps))}×` : '',
-          f(l?.med?.cpuUsPerReq, 0),
-          pl ? `${f(ratio(l?.med?.cpuUsPerReq, pl.med?.cpuUsPerReq))}×` : '',
-        ]);
+        const row = (n: string, sq: SeqRow | undefined, ld: LoadRow | undefined, base: boolean): string[] => {
+          if ((!sq?.med || sq.med.n === 0) && !ld?.med) {
+            return [`${pre}${n}`, `n/a: ${firstLine(sq?.scenario.note ?? ld?.scenario.note ?? sq?.firstFailure ?? 'not measured')}`, '', '', '', '', '', '', '', ''];
+          }
+          const vs = (a: number | undefined, b: number | undefined, d = 3): string => (base ? '' : f((a ?? NaN) - (b ?? NaN), d));
+          const rt = (a: number | undefined, b: number | undefined): string => (base ? '' : `${f(ratio(a, b))}×`);
+          return [
+            `${pre}${n}`,
+            f(sq?.med?.ttfbP50, 3),
+            vs(sq?.med?.ttfbP50, ps?.med?.ttfbP50),
+            f(sq?.med?.ttftP50, 3),
+            vs(sq?.med?.ttftP50, ps?.med?.ttftP50),
+            f((sq?.med?.ttftP50 ?? NaN) - (direct?.med?.ttftP50 ?? NaN), 3),
+            f(ld?.med?.rps, 0),
+            rt(ld?.med?.rps, pl?.med?.rps),
+            f(ld?.med?.cpuUsPerReq, 0),
+            rt(ld?.med?.cpuUsPerReq, pl?.med?.cpuUsPerReq),
+          ];
+        };
+        cRows.push(row(`${pname} (baseline)`, ps, pl, true));
+        cRows.push(row(name, s, l, false));
       }
     }
-    out.push(table(['path', 'TTFT p50 ms (unloaded)', 'added TTFT vs direct upstream', 'added TTFT vs passthrough', 'req/s (load, 0 ms)', 'req/s vs passthrough', 'CPU µs/req', 'CPU vs passthrough'], cRows));
+    out.push(
+      table(
+        ['path', 'TTFB p50 ms', 'added TTFB vs passthrough', 'TTFT p50 ms', 'added TTFT vs passthrough', 'added TTFT vs direct upstream', 'req/s', 'req/s vs passthrough', 'CPU µs/req', 'CPU vs passthrough'],
+        cRows,
+      ),
+    );
+    out.push('');
+  }
+
+  const policy = rep.targets.filter((t) => t.kind === 'asc-policy');
+  if (policy.length > 0) {
+    out.push('## (d) Full policy pipeline vs empty profile');
+    out.push('');
+    const pp = rep.meta.policyPrompt as { chars?: number; check?: string } | undefined;
+    out.push(
+      `Two more ASC gateways, same bundle, same run, same request: OpenAI chat JSON, a system prompt and a ~1 KB user prompt of prose and code ` +
+        `(${pp?.chars ?? '?'} characters; ${pp?.check ?? 'not checked'}), 0 ms upstream delay. ` +
+        '`asc-empty`: guardrails pii/secrets off, no budgets, rate limits, allow-list or residency. ' +
+        '`asc-full`: `models.allow` globs, `residency.regions`, guardrails (PII redact, secrets block, 3 deny patterns, maxOutputTokens 4096, maxInputTokens 100 000), ' +
+        '`rateLimits` (rpm 10⁷, tpm 10¹⁰) and a `budgets` entry (1e9 USD/day, block) — all active, none reachable in a run. ' +
+        '**Added = full-policy p50 − empty-profile p50**: the cost of the policy pipeline itself.',
+    );
+    out.push('');
+    const empty = policy.find((t) => t.id === 'asc-empty');
+    const le = rep.load.find((r) => r.scenario.section === 'd' && r.scenario.target === empty?.id);
+    const se = rep.seq.find((r) => r.scenario.section === 'd' && r.scenario.target === empty?.id);
+    const dRows: string[][] = [];
+    for (const t of policy) {
+      const l = rep.load.find((r) => r.scenario.section === 'd' && r.scenario.target === t.id);
+      const sq = rep.seq.find((r) => r.scenario.section === 'd' && r.scenario.target === t.id);
+      const base = t.id === empty?.id;
+      if (!l?.med && !sq?.med) {
+        dRows.push([t.label, `n/a: ${firstLine(t.available ? (l?.scenario.note ?? sq?.scenario.note ?? sq?.firstFailure) : t.note)}`, '', '', '', '', '', '', '', '', '', '']);
+        continue;
+      }
+      dRows.push([
+        t.label,
+        f(l?.med?.rps, 0),
+        base ? '' : `${f(ratio(l?.med?.rps, le?.med?.rps))}×`,
+        f(l?.med?.p50, 0),
+        f(l?.med?.p99, 0),
+        f(l?.med?.cpuUsPerReq, 0),
+        base ? '' : `${f(ratio(l?.med?.cpuUsPerReq, le?.med?.cpuUsPerReq))}×`,
+        f(sq?.med?.p50, 3),
+        f(sq?.med?.p99, 3),
+        base ? '' : f((sq?.med?.p50 ?? NaN) - (se?.med?.p50 ?? NaN), 3),
+        `${l?.med ? `${l.med.non2xx}/${l.med.errors}` : '–'}, ${sq?.med ? String(sq.med.failures) : '–'}`,
+        f(l?.med?.otherCpuPct, 0),
+      ]);
+    }
+    out.push(
+      table(
+        ['profile', 'req/s (load)', 'vs empty', 'p50 ms (load)', 'p99 ms (load)', 'CPU µs/req', 'CPU vs empty', 'unloaded p50 ms', 'unloaded p99 ms', 'added p50 (full − empty)', 'non-2xx/err, seq failures', 'other CPU %'],
+        dRows,
+      ),
+    );
+    out.push('');
+  }
+
+  if (rep.guardrails) {
+    const g = rep.guardrails;
+    out.push('## Guardrail cost (applyGuardrails, everything on)');
+    out.push('');
+    if (!g.available) {
+      out.push(`Not available: ${firstLine(g.note)}`);
+    } else {
+      out.push(
+        `lib/guardrails.ts (also \`npx tsx bench/guardrails-bench.ts\`), in the runner process before any child started, Node ${g.node}: ` +
+          'PII redact, secrets redact, 3 deny patterns, input/output limits, on prose + code with PII and secrets sprinkled in (from ~6 KB on). ' +
+          'Per call: wall time and CPU time of the process (process.cpuUsage); the check uses **CPU p50**, which preemption by other work on the shared machine does not inflate.',
+      );
+      out.push('');
+      out.push(guardrailTable(g.rows));
+    }
     out.push('');
   }
 

@@ -49,6 +49,7 @@ function policy(upstream: WireUpstream): Record<string, unknown> {
       p('unpriced', 5),
       p('cap-redacted', 6, { guardrails: { pii: 'redact' }, logging: { capture: 'redacted' } }),
       p('cap-metadata', 6, { guardrails: { pii: 'redact' }, logging: { capture: 'metadata' } }),
+      p('cap-full', 6, { guardrails: { pii: 'redact', secrets: 'redact' }, logging: { capture: 'full' } }),
     ],
   };
 }
@@ -296,6 +297,18 @@ describe('logging.capture', () => {
     expect(JSON.parse(captured!)).toMatchObject({ messages: [{ content: 'owner: [EMAIL_1]' }, { content: 'mail [EMAIL_1]' }] });
     // What was stored is what the upstream received.
     expect(JSON.parse(captured!).messages).toEqual(t.upstream.requests[0]!.body.messages);
+  });
+
+  it("'full' stores the body as the client sent it, PII included, secrets still masked", async () => {
+    const awsKey = 'AKIAIOSFODNN7EXAMPLE';
+    await t.openai.chat.completions.create(
+      { model: 'gpt-4.1-mini', messages: [{ role: 'user', content: `mail sue@example.com, key ${awsKey}` }] },
+      as('cap-full'),
+    );
+    const [trace] = await t.nextTraces();
+    const captured = t.gateway.store.capturedBody(trace!.id);
+    expect(captured).toContain('sue@example.com');
+    expect(captured).not.toContain(awsKey);
   });
 
   it("'metadata' stores no body", async () => {

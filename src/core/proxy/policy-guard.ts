@@ -4,6 +4,7 @@ import type { RouteId } from '../../shared/wire-format.js';
 import {
   applyGuardrails,
   BudgetLedger,
+  compileGuardrails,
   compileProfilePolicy,
   estimateCostUsd,
   estimateInputTokens,
@@ -57,7 +58,7 @@ export function createPolicyGuard(deps: PolicyGuardDeps): PolicyGuard {
     const decisions: Decision[] = [...guarded.decisions];
     if (guarded.blocked) return { ok: false, error: guarded.blocked, decisions };
     const body = guarded.body;
-    const capturedBody = captureOf(input.profile, input.body, body);
+    const capturedBody = captureOf(input.profile, format, input.body, body);
 
     // Counting tokens costs nothing upstream: no reservation to make.
     if (input.route.op === 'count_tokens') return { ok: true, body, decisions, settle: () => {}, capturedBody };
@@ -102,15 +103,21 @@ export function createPolicyGuard(deps: PolicyGuardDeps): PolicyGuard {
   return { admit, budgets, rateLimiter };
 }
 
-/** Bodies are kept only when the profile asks: after guardrails (`redacted`) or as sent (`full`). */
-function captureOf(profile: Profile, original: Record<string, unknown>, guarded: Record<string, unknown>): string | null {
+/** `full` capture still never stores a secret: keys and tokens are masked, PII is kept. */
+const SECRETS_ONLY = compileGuardrails({ pii: 'off', secrets: 'redact' });
+
+/**
+ * Bodies are kept only when the profile asks: as sent upstream, after guardrails (`redacted`), or
+ * as the client sent them with secrets masked (`full`).
+ */
+function captureOf(profile: Profile, format: GuardedFormat, original: Record<string, unknown>, guarded: Record<string, unknown>): string | null {
   switch (profile.logging?.capture ?? 'metadata') {
     case 'metadata':
       return null;
     case 'redacted':
       return JSON.stringify(guarded);
     case 'full':
-      return JSON.stringify(original);
+      return JSON.stringify(applyGuardrails(format, original, SECRETS_ONLY).body);
   }
 }
 
