@@ -22,8 +22,8 @@ import { checkReply, describeError, runLoad, runSequential, send, type LoadSampl
 import { killAllNow, memMb, sleep, spawnServer, stopAll, type Child } from './lib/procs.js';
 import { computeChecks, medianLoad, medianSeq, renderMarkdown, seqStats, type BenchReport, type LoadRow, type MemRow, type SeqRow } from './lib/report.js';
 import { compile } from './lib/build.js';
-import { buildScenarios, policyBody, type Scenario, type Target } from './lib/scenarios.js';
-import { buildPrompt, countFindings, DENY_PATTERNS, measureGuardrails, type GuardrailReport } from './lib/guardrails.js';
+import { buildScenarios, headersFor, policyBody, type Scenario, type Target } from './lib/scenarios.js';
+import { buildPrompt, countFindings, DENY_PATTERNS, measureGuardrails, SENSITIVE, type GuardrailReport } from './lib/guardrails.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -277,6 +277,39 @@ async function preflight(scenarios: Scenario[], targets: Map<string, Target>, st
   }
 }
 
+/**
+ * (d) sanity: the full profile really enforces (a disallowed model, a pasted secret and a deny-listed
+ * phrase are refused) while the empty profile lets the same requests through. One request each, after
+ * the preflight; the result goes into the report, so a silently ignored profile cannot pass (d).
+ */
+async function probeEnforcement(targets: Target[], localKey: string): Promise<string | undefined> {
+  const empty = targets.find((t) => t.id === 'asc-empty' && t.available);
+  const full = targets.find((t) => t.id === 'asc-full' && t.available);
+  if (!empty || !full) return undefined;
+  const probes: Array<[string, string]> = [
+    ['model outside models.allow', policyBody(POLICY_PROMPT, 'gpt-3.5-turbo')],
+    ['pasted secret', policyBody(`${POLICY_PROMPT}\n${SENSITIVE}`)],
+    ['deny-listed phrase', policyBody(`${POLICY_PROMPT}\nThis roadmap is internal-only.`)],
+  ];
+  const parts: string[] = [];
+  let ok = true;
+  for (const [what, body] of probes) {
+    const st: number[] = [];
+    for (const t of [empty, full]) {
+      try {
+        const r = await send(t.origin, { method: 'POST', path: t.routes.openaiChat, headers: headersFor('openai', localKey), body });
+        st.push(r.status);
+      } catch {
+        st.push(-1);
+      }
+    }
+    const [e, f] = st as [number, number];
+    if (!(f >= 400 && f < 500)) ok = false;
+    parts.push(`${what} → empty ${e}, full ${f}`);
+  }
+  return `${ok ? 'full profile enforces' : 'WARNING: full profile did not refuse every probe'} (${parts.join('; ')})`;
+}
+
 /** JSON.stringify replacer: no NaN (→ null), no duplicate body candidates, no local key. */
 function jsonValue(k: string, v: unknown, localKey: string): unknown {
   if (k === 'bodies') return undefined;
@@ -311,11 +344,12 @@ function planLine(flags: Flags): string {
   const c = asc ? 3 + (flags.delays.includes(0) ? 0 : 1) : 0;
   const d = real && !flags.noPolicy ? 2 : 0;
   const n = a + c + d;
-  const loadS = n * (flags.rounds * (flags.durationS + 0.5) + flags.warmupS + 0.5);
-  const seqGroups = 3 + (asc ? 2 : 0) + (d ? 1 : 0);
-  const seqS = flags.rounds * seqGroups * flags.seqCount * 3 * 0.0012;
-  const gr = real && !flags.noGuardrails ? (flags.quick ? 2 : 4) : 0;
-  const total = loadS + seqS + gr + 15;
+  const loadS = n * (flags.rounds * (flags.durationS + 0.4) + flags.warmupS + 0.3);
+  // Sequential series (target × scenario): (b) 3 scenarios × direct/floor/ASC, (c) 2 translated, (d) 2; ~1 ms each.
+  const series = 3 * (asc ? 3 : 2) + (asc ? 2 : 0) + d;
+  const seqS = flags.rounds * series * flags.seqCount * 0.001;
+  const gr = real && !flags.noGuardrails ? (flags.quick ? 1 : 3) : 0;
+  const total = loadS + seqS + gr + 6;
   return (
     `plan: ${flags.rounds} round(s); load runs: ${a} (a) + ${c} (c) + ${d} (d) = ${n} × ${flags.durationS} s per round ` +
     `(+ ${flags.warmupS} s warm-up each), ${flags.connections} connections, delays ${flags.delays.join('/')} ms; ` +
@@ -443,6 +477,9 @@ async function main(): Promise<void> {
       }
     }
 
+    const enforcement = await probeEnforcement(targets, localKey);
+    if (enforcement) log(`(d) probes: ${enforcement}`);
+
     await sleep(1000);
     const memory: MemRow[] = targets
       .filter((t) => t.pid !== undefined)
@@ -528,6 +565,7 @@ async function main(): Promise<void> {
         ascCommand: ascDescribe,
         wallS: Math.round((Date.now() - started) / 1000),
         ...(policyPromptCheck ? { policyPrompt: { chars: POLICY_PROMPT.length, check: policyPromptCheck } } : {}),
+        ...(enforcement ? { policyEnforcement: enforcement } : {}),
         ...(targets.some((t) => t.kind === 'asc-policy') ? { policyProfiles: { 'asc-empty': EMPTY_PROFILE, 'asc-full': FULL_PROFILE } } : {}),
       },
       ...(guardrails ? { guardrails } : {}),

@@ -18,4 +18,11 @@ else
 fi
 
 npx tsc -b
-npx vitest run "$@"
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=out/test-results.json "$@" || status=$?
+# One plain closing line, whatever the reporter printed above it.
+node -e '
+const r = JSON.parse(require("fs").readFileSync("out/test-results.json", "utf8"));
+console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+' || true
+exit "$status"

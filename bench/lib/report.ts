@@ -448,6 +448,10 @@ export function renderMarkdown(rep: BenchReport): string {
         '`rateLimits` (rpm 10⁷, tpm 10¹⁰) and a `budgets` entry (1e9 USD/day, block) — all active, none reachable in a run. ' +
         '**Added = full-policy p50 − empty-profile p50**: the cost of the policy pipeline itself.',
     );
+    if (typeof rep.meta.policyEnforcement === 'string') {
+      out.push('');
+      out.push(`Probes (one request each, HTTP status): ${rep.meta.policyEnforcement}.`);
+    }
     out.push('');
     const empty = policy.find((t) => t.id === 'asc-empty');
     const le = rep.load.find((r) => r.scenario.section === 'd' && r.scenario.target === empty?.id);
@@ -509,7 +513,7 @@ export function renderMarkdown(rep: BenchReport): string {
   out.push('');
   out.push(
     'Notes: CPU µs/req = (utime+stime of the target process over the run, /proc/<pid>/stat) ÷ completed requests. ' +
-      'Added latency/TTFB = target minus direct-to-stub, same connection type, interleaved. TTFT = first content delta. ' +
+      'Added latency/TTFB in (b) = target minus direct-to-stub, same connection type, interleaved; in (c) = translated minus the same-upstream passthrough through the same ASC; in (d) = full-policy minus empty-profile ASC. TTFT = first content delta. ' +
       'Under-load latencies come from autocannon (1 ms resolution). "stub µs/req" and "loadgen CPU %" show whether the stub or the load generator was the bottleneck; "other CPU %" is machine-wide busy CPU (/proc/stat, 100 % = one core) not spent in the target, the stub or the load generator — other work on the box; rows with a high value are noisy.',
   );
   return out.join('\n') + '\n';
