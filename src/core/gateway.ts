@@ -2,7 +2,6 @@ import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
-import pino from 'pino';
 import type { PolicyDocument, Profile } from '../shared/policy-schema.js';
 import type { Trace } from '../shared/trace.js';
 import { createCredentialStore, type CredentialStore } from './credentials/credential-store.js';
@@ -10,6 +9,7 @@ import { createOsKeychain, type Keychain } from './credentials/keychain.js';
 import { createLocalKeyVerifier, loadOrCreateLocalKey, type LocalClientKey } from './credentials/local-client-key.js';
 import { createTraceBus, type TraceBus } from './events/trace-bus.js';
 import { buildGatewayApp } from './http/build-gateway-app.js';
+import { createLazyErrorLogger } from './http/error-logger.js';
 import { compileProfilePolicy, computeCost, parsePricingTable, windowKeyFor, type CompiledProfilePolicy, type PricingTable } from './policy/index.js';
 import { DEFAULT_POLICY } from './profiles/default-policy.js';
 import { loadPolicyFile, PolicyFileError } from './profiles/policy-file.js';
@@ -145,13 +145,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const b = profiles.active().profile.routing?.breaker;
     return { failureThreshold: b?.failures ?? 5, coolDownMs: b?.coolDownMs ?? 30_000 };
   });
-  const logger = pino(
-    {
-      level: env.ASC_LOG_LEVEL ?? 'warn',
-      redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', '*.secret', '*.apiKey'], censor: '[redacted]' },
-    },
-    pino.destination({ fd: 2, sync: false }),
-  );
+  const logger = createLazyErrorLogger(env.ASC_LOG_LEVEL ?? 'warn');
 
   let port = 0;
   const app = buildGatewayApp({

@@ -1,11 +1,11 @@
 import { newRequestId } from './request-id.js';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { FastifyBaseLogger } from 'fastify';
 import type { Profile } from '../../shared/policy-schema.js';
 import { errorDialectOf, type RouteId } from '../../shared/wire-format.js';
 import { GatewayError } from '../gateway-error.js';
 import { createModelRouteHandler, type ModelRequestDeps } from '../proxy/handle-model-request.js';
 import { MODEL_ROUTES } from '../proxy/route-spec.js';
+import type { ErrorLogger } from './error-logger.js';
 import { renderErrorBody } from './render-error.js';
 import { createHostCheck, presentedClientKey } from './request-guards.js';
 
@@ -15,7 +15,7 @@ export interface GatewayAppOptions extends ModelRequestDeps {
   getPort: () => number;
   extraAllowedHosts?: readonly string[];
   bodyLimitBytes: number;
-  logger: FastifyBaseLogger | false;
+  logger: ErrorLogger | false;
   /** Models the profile allows, for `GET /v1/models`. */
   listModels: (profile: Profile) => { id: string; ownedBy: string }[];
 }
