@@ -1,18 +1,9 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LOCAL_KEY, PROVIDER_SECRETS, startTestGateway, type TestGateway } from '../support/gateway-harness.js';
+import { describe, expect, it } from 'vitest';
+import { LOCAL_KEY, PROVIDER_SECRETS, type TestGateway, useTestGateway } from '../support/gateway-harness.js';
 
 let t: TestGateway;
-beforeAll(async () => {
-  t = await startTestGateway();
-});
-afterAll(async () => {
-  await t.close();
-});
-beforeEach(() => {
-  t.upstream.reset();
-  t.drainTraces();
-});
+useTestGateway((g) => (t = g));
 
 describe('Anthropic messages through the gateway (official @anthropic-ai/sdk)', () => {
   it('answers JSON with x-api-key and anthropic-version set by the gateway', async () => {

@@ -1,17 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { PROVIDER_SECRETS, startTestGateway, type TestGateway } from '../support/gateway-harness.js';
+import { describe, expect, it } from 'vitest';
+import { PROVIDER_SECRETS, type TestGateway, useTestGateway } from '../support/gateway-harness.js';
 
 let t: TestGateway;
-beforeAll(async () => {
-  t = await startTestGateway();
-});
-afterAll(async () => {
-  await t.close();
-});
-beforeEach(() => {
-  t.upstream.reset();
-  t.drainTraces();
-});
+useTestGateway((g) => (t = g));
 
 describe('Mistral through the gateway (official @mistralai/mistralai SDK)', () => {
   it('answers chat.complete with the Mistral key upstream', async () => {

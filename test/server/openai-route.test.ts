@@ -1,18 +1,9 @@
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LOCAL_KEY, PROVIDER_SECRETS, rawPost, startTestGateway, type TestGateway } from '../support/gateway-harness.js';
+import { describe, expect, it } from 'vitest';
+import { LOCAL_KEY, PROVIDER_SECRETS, rawPost, type TestGateway, useTestGateway } from '../support/gateway-harness.js';
 
 let t: TestGateway;
-beforeAll(async () => {
-  t = await startTestGateway();
-});
-afterAll(async () => {
-  await t.close();
-});
-beforeEach(() => {
-  t.upstream.reset();
-  t.drainTraces();
-});
+useTestGateway((g) => (t = g));
 
 describe('OpenAI chat completions through the gateway (official openai SDK)', () => {
   it('answers a JSON chat completion and sends the provider key upstream, never the local key', async () => {

@@ -1,8 +1,8 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Decision, Trace } from '../../src/shared/trace.js';
-import { startTestGateway, type TestGateway } from '../support/gateway-harness.js';
+import { type TestGateway, useTestGateway } from '../support/gateway-harness.js';
 import type { WireUpstream } from '../support/wire-upstream.js';
 
 /**
@@ -55,16 +55,7 @@ function policy(upstream: WireUpstream): Record<string, unknown> {
 }
 
 let t: TestGateway;
-beforeAll(async () => {
-  t = await startTestGateway({ policy });
-});
-afterAll(async () => {
-  await t.close();
-});
-beforeEach(() => {
-  t.upstream.reset();
-  t.drainTraces();
-});
+useTestGateway((g) => (t = g), { policy });
 
 const as = (tenant: string) => ({ headers: { 'x-asc-tenant': tenant } });
 const user = (content: string) => [{ role: 'user' as const, content }];

@@ -1,8 +1,8 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { providerErrorBody } from '../support/wire-upstream.js';
-import { LOCAL_KEY, rawPost, startTestGateway, type TestGateway } from '../support/gateway-harness.js';
+import { LOCAL_KEY, rawPost, type TestGateway, useTestGateway } from '../support/gateway-harness.js';
 
 /**
  * Cross-format traffic through the gateway: the client's own SDK on one side, another provider's
@@ -10,16 +10,7 @@ import { LOCAL_KEY, rawPost, startTestGateway, type TestGateway } from '../suppo
  */
 
 let t: TestGateway;
-beforeAll(async () => {
-  t = await startTestGateway();
-});
-afterAll(async () => {
-  await t.close();
-});
-beforeEach(() => {
-  t.upstream.reset();
-  t.drainTraces();
-});
+useTestGateway((g) => (t = g));
 
 const lookup: OpenAI.ChatCompletionTool = {
   type: 'function',

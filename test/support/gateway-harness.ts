@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { Mistral } from '@mistralai/mistralai';
 import OpenAI from 'openai';
 import type { Keychain } from '../../src/core/credentials/keychain.js';
@@ -133,5 +134,24 @@ export async function rawPost(url: string, path: string, body: unknown, headers:
     method: 'POST',
     headers: { authorization: `Bearer ${LOCAL_KEY}`, 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+/**
+ * One gateway for the surrounding test file or suite: started before its tests, closed after,
+ * with the upstream's records and unclaimed traces cleared before each test.
+ */
+export function useTestGateway(assign: (t: TestGateway) => void, opts: StartOptions = {}): void {
+  let t: TestGateway | undefined;
+  beforeAll(async () => {
+    t = await startTestGateway(opts);
+    assign(t);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+  beforeEach(() => {
+    t?.upstream.reset();
+    t?.drainTraces();
   });
 }
