@@ -1,4 +1,5 @@
 import { GatewayError } from '../gateway-error.js';
+import { rejectOpenAiOnlyFields } from './openai-only-fields.js';
 import { asArray, asNumber, isRecord, type JsonObject } from './json-guards.js';
 
 /**
@@ -33,13 +34,7 @@ export function convertToMistralDialect(body: Record<string, unknown>): { body: 
   const out: JsonObject = {};
   const passed = new Set<string>(PASSED_THROUGH);
 
-  if (isRecord(body.logit_bias) && Object.keys(body.logit_bias).length > 0) throw unsupported('logit_bias');
-  if (body.logprobs === true) throw unsupported('logprobs');
-  if (body.top_logprobs !== undefined && body.top_logprobs !== null) throw unsupported('top_logprobs');
-  if (body.audio !== undefined && body.audio !== null) throw unsupported('audio');
-  if (Array.isArray(body.modalities) && body.modalities.some((m) => m !== 'text')) throw unsupported('modalities', 'only text output');
-  if (body.web_search_options !== undefined && body.web_search_options !== null) throw unsupported('web_search_options');
-  if (body.functions !== undefined || body.function_call !== undefined) throw unsupported(body.functions !== undefined ? 'functions' : 'function_call', 'use tools / tool_choice');
+  rejectOpenAiOnlyFields(body, 'a Mistral model');
 
   for (const [key, value] of Object.entries(body)) {
     if (value === undefined || value === null) continue;

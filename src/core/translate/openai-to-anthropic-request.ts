@@ -1,4 +1,5 @@
 import { GatewayError } from '../gateway-error.js';
+import { rejectOpenAiOnlyFields } from './openai-only-fields.js';
 import { defaultMaxOutputTokens } from './model-limits.js';
 import { asArray, asNumber, asString, isRecord, tryParseJson, type JsonObject } from './json-guards.js';
 
@@ -98,15 +99,7 @@ export function convertToAnthropicRequest(body: JsonObject, upstreamModel: strin
 function rejectUnsupported(body: JsonObject): void {
   const n = asNumber(body.n);
   if (n !== undefined && n !== 1) throw unsupported('n', 'Anthropic returns one choice per request');
-  if (isRecord(body.logit_bias) && Object.keys(body.logit_bias).length > 0) throw unsupported('logit_bias');
-  if (body.logprobs === true) throw unsupported('logprobs');
-  if (body.top_logprobs !== undefined && body.top_logprobs !== null) throw unsupported('top_logprobs');
-  if (body.audio !== undefined && body.audio !== null) throw unsupported('audio');
-  if (Array.isArray(body.modalities) && body.modalities.some((m) => m !== 'text')) throw unsupported('modalities', 'only text output');
-  if (body.web_search_options !== undefined && body.web_search_options !== null) throw unsupported('web_search_options');
-  if (body.functions !== undefined || body.function_call !== undefined) {
-    throw unsupported(body.functions !== undefined ? 'functions' : 'function_call', 'use tools / tool_choice');
-  }
+  rejectOpenAiOnlyFields(body, 'an Anthropic model');
   if (isRecord(body.response_format)) {
     const type = body.response_format.type;
     // Dropping a JSON schema would hand back free text to a client that parses it: refuse.
