@@ -58,10 +58,17 @@ describe('Host check against DNS rebinding', () => {
     expect((await getWithHost(`${name}:${t.gateway.port}`)).status).toBe(200);
   });
 
+  it('refuses a request sent by another web page (Origin), even with the key', async () => {
+    const res = await fetch(`${t.url}/v1/models`, { headers: { origin: 'https://evil.example', authorization: `Bearer ${LOCAL_KEY}` } });
+    expect(res.status).toBe(403);
+    const own = await fetch(`${t.url}/v1/models`, { headers: { origin: t.url, authorization: `Bearer ${LOCAL_KEY}` } });
+    expect(own.status).toBe(200);
+  });
+
   it('sends no CORS headers, even to a preflight', async () => {
     const res = await fetch(`${t.url}/v1/chat/completions`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
-    const get = await fetch(`${t.url}/v1/models`, { headers: { origin: 'https://evil.example', authorization: `Bearer ${LOCAL_KEY}` } });
+    const get = await fetch(`${t.url}/v1/models`, { headers: { origin: t.url, authorization: `Bearer ${LOCAL_KEY}` } });
     expect(get.headers.get('access-control-allow-origin')).toBeNull();
   });
 });

@@ -7,7 +7,7 @@ import { createModelRouteHandler, type ModelRequestDeps } from '../proxy/handle-
 import { MODEL_ROUTES } from '../proxy/route-spec.js';
 import type { ErrorLogger } from './error-logger.js';
 import { renderErrorBody } from './render-error.js';
-import { createHostCheck, presentedClientKey } from './request-guards.js';
+import { createHostCheck, createOriginCheck, presentedClientKey } from './request-guards.js';
 
 export interface GatewayAppOptions extends ModelRequestDeps {
   verifyClientKey: (presented: string | undefined) => boolean;
@@ -48,12 +48,17 @@ export function buildGatewayApp(opts: GatewayAppOptions): FastifyInstance {
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.bodyLimitBytes }, (_req, body, done) => done(null, body));
 
   const hostAllowed = createHostCheck(opts.getPort, opts.extraAllowedHosts);
+  const originAllowed = createOriginCheck(hostAllowed);
 
   app.addHook('onRequest', (request, reply, done) => {
     // Every response names its request; model routes overwrite provider and model once chosen.
     reply.headers({ 'x-asc-request-id': request.id, 'x-asc-provider': 'none', 'x-asc-model': 'none' });
     if (!hostAllowed(request.headers.host)) {
       sendGatewayError(request, reply, new GatewayError('host_not_allowed', `Host "${request.headers.host ?? ''}" is not allowed: use http://127.0.0.1:${opts.getPort()}.`));
+      return;
+    }
+    if (!originAllowed(request.headers.origin)) {
+      sendGatewayError(request, reply, new GatewayError('host_not_allowed', `Requests from the web page ${request.headers.origin ?? ''} are not allowed.`));
       return;
     }
     // `HEAD /` and `GET /` are connectivity checks (Claude Code sends one) and reveal nothing.

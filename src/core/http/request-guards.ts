@@ -21,6 +21,18 @@ export function createHostCheck(getPort: () => number, extraHosts: readonly stri
   };
 }
 
+/**
+ * A browser always names the page that sent a cross-origin request. Only the gateway's own
+ * origin may call it from a browser; tools (SDKs, curl) send no Origin at all.
+ */
+export function createOriginCheck(hostAllowed: (host: string | undefined) => boolean): (origin: string | undefined) => boolean {
+  return (origin) => {
+    if (origin === undefined) return true;
+    const m = /^https?:\/\/([^/]+)$/i.exec(origin);
+    return m !== null && hostAllowed(m[1]);
+  };
+}
+
 /** The local client key as the OpenAI SDK (`Authorization: Bearer`) or Anthropic SDK (`x-api-key`) sends it. */
 export function presentedClientKey(request: FastifyRequest): string | undefined {
   const auth = request.headers.authorization;
