@@ -123,6 +123,12 @@ export const TRANSLATED_PAIRS: ReadonlyArray<readonly [string, string, string, s
   ['Anthropic client → OpenAI upstream', 'anthropic→openai stream', 'anthropic→openai stream 0ms', 'OpenAI → OpenAI passthrough', 'openai stream', 'openai stream 0ms'],
 ];
 
+/** Per-round ratios a/b of a load field (rounds are paired: same round, back to back), e.g. "0.96/0.66/0.83". */
+function perRound(a: LoadRow | undefined, b: LoadRow | undefined, field: 'rps' | 'cpuUsPerReq'): string {
+  if (!a || !b || a.rounds.length < 2 || a.rounds.length !== b.rounds.length) return '';
+  return `; per round ${a.rounds.map((r, i) => f(ratio(r[field], b.rounds[i]?.[field]))).join('/')}`;
+}
+
 /** Section (d) thresholds. */
 export const POLICY_RPS_MIN_RATIO = 0.9;
 export const POLICY_ADDED_P50_MAX_MS = 0.3;
@@ -220,7 +226,7 @@ export function computeChecks(rep: BenchReport): Check[] {
       const noisy = other > NOISY_OTHER_CPU_PCT ? { note: `noisy: other CPU ${other.toFixed(0)} %` } : {};
       checks.push({
         name: `${who}(c) translated req/s, ${name} vs ${pname} (load, 0 ms)`,
-        value: Number.isFinite(rr) ? `${f(rr)}× (${f(l?.med?.rps, 0)} vs ${f(pl?.med?.rps, 0)})` : 'n/a',
+        value: Number.isFinite(rr) ? `${f(rr)}× (${f(l?.med?.rps, 0)} vs ${f(pl?.med?.rps, 0)}${perRound(l, pl, 'rps')})` : 'n/a',
         threshold: `≥ ${TRANSLATED_RPS_MIN_RATIO}×`,
         pass: Number.isFinite(rr) ? rr >= TRANSLATED_RPS_MIN_RATIO : undefined,
         ...(Number.isFinite(rr) ? noisy : { note: na ?? l?.scenario.note ?? pl?.scenario.note ?? 'no data' }),
@@ -250,7 +256,9 @@ export function computeChecks(rep: BenchReport): Check[] {
     const noisy = other > NOISY_OTHER_CPU_PCT ? { note: `noisy: other CPU ${other.toFixed(0)} %` } : {};
     checks.push({
       name: '(d) full policy req/s vs empty profile (openai json 0 ms, ~1 KB prompt)',
-      value: Number.isFinite(rr) ? `${f(rr)}× (${f(lf?.med?.rps, 0)} vs ${f(le?.med?.rps, 0)})` : 'n/a',
+      value: Number.isFinite(rr)
+        ? `${f(rr)}× (${f(lf?.med?.rps, 0)} vs ${f(le?.med?.rps, 0)}${perRound(lf, le, 'rps')}; CPU/req ${f(ratio(lf?.med?.cpuUsPerReq, le?.med?.cpuUsPerReq))}×)`
+        : 'n/a',
       threshold: `≥ ${POLICY_RPS_MIN_RATIO}×`,
       pass: Number.isFinite(rr) ? rr >= POLICY_RPS_MIN_RATIO : undefined,
       ...(Number.isFinite(rr) ? noisy : { note: na ?? lf?.scenario.note ?? le?.scenario.note ?? 'no data' }),
@@ -513,6 +521,7 @@ export function renderMarkdown(rep: BenchReport): string {
   out.push('');
   out.push(
     'Notes: CPU µs/req = (utime+stime of the target process over the run, /proc/<pid>/stat) ÷ completed requests. ' +
+      'Ratios in the checks = ratio of the per-target medians over rounds; "per round" = the paired ratio of each round (both measured back to back, order rotated). ' +
       'Added latency/TTFB in (b) = target minus direct-to-stub, same connection type, interleaved; in (c) = translated minus the same-upstream passthrough through the same ASC; in (d) = full-policy minus empty-profile ASC. TTFT = first content delta. ' +
       'Under-load latencies come from autocannon (1 ms resolution). "stub µs/req" and "loadgen CPU %" show whether the stub or the load generator was the bottleneck; "other CPU %" is machine-wide busy CPU (/proc/stat, 100 % = one core) not spent in the target, the stub or the load generator — other work on the box; rows with a high value are noisy.',
   );

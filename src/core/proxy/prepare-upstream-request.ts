@@ -17,7 +17,11 @@ export interface ClientRequest {
 
 export interface PreparedUpstreamRequest {
   op: UpstreamOperation;
-  body: Buffer | string;
+  /**
+   * Always bytes: undici writes a string body in a separate write from the request head, which
+   * doubles the syscalls and loopback wake-ups per request (measured: ~2× the writev time).
+   */
+  body: Buffer;
   stream: boolean;
   /** Set when the target speaks another format than the client. */
   translation: { from: WireFormat; to: WireFormat; ctx: TranslationContext; estimatedInputTokens: number } | null;
@@ -47,7 +51,7 @@ export function prepareUpstreamRequest(route: ModelRouteSpec, req: ClientRequest
     return {
       op: targetFormat === 'anthropic-messages' ? 'messages' : 'chat',
       stream: req.stream,
-      body: JSON.stringify(body),
+      body: Buffer.from(JSON.stringify(body)),
       hideUsageChunk: false,
       translation: {
         from: route.clientFormat,
@@ -82,7 +86,7 @@ export function prepareUpstreamRequest(route: ModelRouteSpec, req: ClientRequest
   return {
     op: route.op,
     stream: req.stream,
-    body: changed ? JSON.stringify(body) : req.raw,
+    body: changed ? Buffer.from(JSON.stringify(body)) : req.raw,
     translation: null,
     hideUsageChunk,
     usageShape: usageShapeOf(route.op, kind),
