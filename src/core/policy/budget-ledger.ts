@@ -58,10 +58,19 @@ function ymd(nowMs: number, timeZone: string | undefined): { y: string; m: strin
 }
 
 export function windowKeyFor(budget: Pick<Budget, 'window' | 'timeZone'>, nowMs: number): string {
+  // Every request asks; a window (in any zone, whole-minute offsets) can only change on a minute.
+  const minute = Math.floor(nowMs / 60_000);
+  const cacheKey = `${budget.window}|${budget.timeZone ?? ''}`;
+  const hit = windowKeyCache.get(cacheKey);
+  if (hit !== undefined && hit.minute === minute) return hit.key;
   const { y, m, d } = ymd(nowMs, budget.timeZone);
   const zone = budget.timeZone === undefined ? '' : `@${budget.timeZone}`;
-  return budget.window === 'day' ? `day:${y}-${m}-${d}${zone}` : `month:${y}-${m}${zone}`;
+  const key = budget.window === 'day' ? `day:${y}-${m}-${d}${zone}` : `month:${y}-${m}${zone}`;
+  if (windowKeyCache.size > 256) windowKeyCache.clear();
+  windowKeyCache.set(cacheKey, { minute, key });
+  return key;
 }
+const windowKeyCache = new Map<string, { minute: number; key: string }>();
 
 export interface BudgetReservation {
   readonly tenant: string;

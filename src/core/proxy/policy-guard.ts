@@ -7,7 +7,7 @@ import {
   compileGuardrails,
   compileProfilePolicy,
   estimateCostUsd,
-  estimateInputTokens,
+  estimateTokensFromChars,
   RateLimiter,
   rateLimitedError,
   requestedOutputTokens,
@@ -65,7 +65,7 @@ export function createPolicyGuard(deps: PolicyGuardDeps): PolicyGuard {
 
     const tenant = input.profile.tenant;
     const first = input.targets[0]!;
-    const inputTokens = estimateInputTokens(format, body);
+    const inputTokens = estimateTokensFromChars(guarded.inputChars);
     const outputTokens = requestedOutputTokens(format, body) ?? (format === 'openai-embeddings' ? 0 : defaultMaxOutputTokens(first.model));
 
     const rate = compiled.rateLimits ? rateLimiter.admit(tenant, compiled.rateLimits, inputTokens + outputTokens, input.nowMs) : null;

@@ -20,6 +20,8 @@ export interface GuardrailResult {
   blocked?: GatewayError;
   /** What was detected, by kind (occurrences, not distinct values). Never the values. */
   findings: GuardrailFindingCount[];
+  /** Characters of text scanned: the input estimate, without walking the body again. */
+  inputChars: number;
 }
 
 /**
@@ -69,11 +71,11 @@ export function applyGuardrails(
 ): GuardrailResult {
   const decisions: Decision[] = [];
   const slots = collectTextSlots(format, body);
+  let inputChars = 0;
+  for (const s of slots) inputChars += s.text.length;
 
   if (compiled.maxInputTokens !== undefined) {
-    let chars = 0;
-    for (const s of slots) chars += s.text.length;
-    const estimated = estimateTokensFromChars(chars);
+    const estimated = estimateTokensFromChars(inputChars);
     if (estimated > compiled.maxInputTokens) {
       decisions.push({ rule: 'guardrails.maxInputTokens', outcome: 'deny', detail: `≈${estimated} > ${compiled.maxInputTokens}` });
       return {
@@ -81,6 +83,7 @@ export function applyGuardrails(
         changed: false,
         decisions,
         findings: [],
+        inputChars,
         blocked: new GatewayError(
           'input_too_large',
           `The request's input is about ${estimated} tokens; this profile allows at most ${compiled.maxInputTokens}.`,
@@ -132,6 +135,7 @@ export function applyGuardrails(
       changed: false,
       decisions,
       findings,
+      inputChars,
       blocked: new GatewayError(
         'guardrail_blocked',
         `Request blocked by this profile's guardrails: ${reasons.join('; ')}. Remove that content and retry.`,
@@ -156,9 +160,10 @@ export function applyGuardrails(
   if (compiled.maxOutputTokens !== undefined) {
     const { edits, decision } = planOutputClamp(format, out, compiled.maxOutputTokens);
     if (decision) {
-      out = { ...out, ...edits };
+      // Object.assign, not a spread with overriding keys (V8's slow path on every request).
+      out = Object.assign({}, out, edits);
       decisions.push(decision);
     }
   }
-  return { body: out, changed: out !== body, decisions, findings };
+  return { body: out, changed: out !== body, decisions, findings, inputChars };
 }

@@ -26,7 +26,7 @@ describe('applyGuardrails: defaults', () => {
   it('a clean request comes back as the same object with no decisions', () => {
     const body = { model: 'gpt-4.1', messages: [{ role: 'user', content: 'refactor this loop please' }] };
     const r = applyGuardrails('openai-chat', body, piiRedact);
-    expect(r).toEqual({ body, changed: false, decisions: [], findings: [] });
+    expect(r).toEqual({ body, changed: false, decisions: [], findings: [], inputChars: 'refactor this loop please'.length });
     expect(r.body).toBe(body);
   });
 });
