@@ -175,7 +175,14 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     listModels: (profile) => listAllowedModels(profile, pricing),
   });
 
-  await app.listen({ host, port: opts.port ?? DEFAULT_PORT });
+  try {
+    await app.listen({ host, port: opts.port ?? DEFAULT_PORT });
+  } catch (e) {
+    // Port taken or host unavailable: release what was opened before reporting it.
+    await upstream.close();
+    store.close();
+    throw e;
+  }
   const watchers = watchLocalChanges();
   const pruneTimer = setInterval(pruneExpired, 6 * 60 * 60 * 1000);
   pruneTimer.unref();

@@ -104,6 +104,21 @@ describe('CLI contract', () => {
     },
   );
 
+  it('a port already in use is a one-line error, not a stack trace', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const res = await runAsc(['serve', '--port', String(port), '--data-dir', join(dir, 'd-busy'), '--policy', policyFile], { env });
+      expect(res.code).not.toBe(0);
+      expect(res.stdout).toBe('');
+      expect(res.stderr).toContain(`port ${port} on 127.0.0.1 is already in use`);
+    } finally {
+      blocker.close();
+    }
+  });
+
   it('asc key prints ASC_LOCAL_KEY when set', async () => {
     const res = await runAsc(['key'], { env });
     expect(res.stdout).toBe(`${LOCAL_KEY}\n`);
