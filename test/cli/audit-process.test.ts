@@ -7,7 +7,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprintSecret } from '../../src/core/credentials/fingerprint.js';
 import { hashAuditEntry, type AuditQueryResult } from '../../src/core/storage/index.js';
-import { runAsc, spawnServe } from '../support/cli-process.js';
+import { cliTestEnv, runAsc, spawnServe } from '../support/cli-process.js';
 import { LOCAL_KEY, PROVIDER_SECRETS, testPolicy } from '../support/gateway-harness.js';
 import { startWireUpstream, type WireUpstream } from '../support/wire-upstream.js';
 
@@ -20,13 +20,7 @@ import { startWireUpstream, type WireUpstream } from '../support/wire-upstream.j
 let upstream: WireUpstream;
 let dir: string;
 let policyFile: string;
-const env = {
-  ASC_LOCAL_KEY: LOCAL_KEY,
-  OPENAI_API_KEY: PROVIDER_SECRETS.openai,
-  ANTHROPIC_API_KEY: PROVIDER_SECRETS.anthropic,
-  MISTRAL_API_KEY: PROVIDER_SECRETS.mistral,
-  DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent',
-};
+const env = cliTestEnv(LOCAL_KEY, PROVIDER_SECRETS);
 
 beforeAll(async () => {
   upstream = await startWireUpstream({ requireAuth: PROVIDER_SECRETS });

@@ -4,20 +4,16 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_KEY, PROVIDER_SECRETS, testPolicy } from '../support/gateway-harness.js';
-import { runAsc, spawnServe } from '../support/cli-process.js';
+import { cliTestEnv, runAsc, spawnServe } from '../support/cli-process.js';
 import { startWireUpstream, type WireUpstream } from '../support/wire-upstream.js';
 
 let upstream: WireUpstream;
 let dir: string;
 let policyFile: string;
 const env = {
-  ASC_LOCAL_KEY: LOCAL_KEY,
-  OPENAI_API_KEY: PROVIDER_SECRETS.openai,
-  ANTHROPIC_API_KEY: PROVIDER_SECRETS.anthropic,
-  MISTRAL_API_KEY: PROVIDER_SECRETS.mistral,
+  ...cliTestEnv(LOCAL_KEY, PROVIDER_SECRETS),
   // As chatty as it gets, so the secret scan below covers every log line the gateway can write.
   ASC_LOG_LEVEL: 'trace',
-  DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent',
 };
 
 beforeAll(async () => {

@@ -5,6 +5,20 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The bundle test/global-setup.ts built from the current sources, else the `asc` bin itself. */
 const BIN = process.env.ASC_TEST_CLI ?? fileURLToPath(new URL('../../bin/asc.mjs', import.meta.url));
 
+/**
+ * The environment CLI process tests run `asc` with: the test local key and provider keys, and no
+ * reachable keychain (those paths have their own tests against a real Secret Service).
+ */
+export function cliTestEnv(localKey: string, secrets: { openai: string; anthropic: string; mistral: string }): NodeJS.ProcessEnv {
+  return {
+    ASC_LOCAL_KEY: localKey,
+    OPENAI_API_KEY: secrets.openai,
+    ANTHROPIC_API_KEY: secrets.anthropic,
+    MISTRAL_API_KEY: secrets.mistral,
+    DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent',
+  };
+}
+
 export interface CliResult {
   code: number | null;
   stdout: string;

@@ -1,6 +1,6 @@
 /** The policy engine's pure parts: decisions over (request, compiled profile), pricing, limits. */
 export { compileModelGlob, compileModelAllowList, matchesModelGlob, isModelAllowed } from './model-glob.js';
-export { CHARS_PER_TOKEN, estimateTokensFromChars, estimateInputTokens } from './token-estimate.js';
+export { CHARS_PER_TOKEN, estimateTokensFromChars } from './token-estimate.js';
 export { compileProfilePolicy, type CompiledProfilePolicy } from './compile-profile.js';
 export {
   compileGuardrails,

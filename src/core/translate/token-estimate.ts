@@ -1,14 +1,14 @@
 import type { WireFormat } from '../../shared/wire-format.js';
+import { estimateTokensFromChars } from '../policy/token-estimate.js';
 import { isRecord } from './json-guards.js';
 
 /**
- * Rough input-token estimate for requests whose target cannot count them for us: ~4 characters
- * per token over all text (system, messages, tool calls and results, tool definitions), a fixed
+ * Rough input-token estimate for requests whose target cannot count them for us: the policy's
+ * characters-per-token rule over all text (system, messages, tool calls and results, tool definitions), a fixed
  * figure per image, and a small overhead per message. Deliberately format-agnostic: both formats
  * keep text in string values and mark images with a `type`.
  * @see https://help.openai.com/en/articles/4936856-what-are-tokens-and-how-to-count-them
  */
-const CHARS_PER_TOKEN = 4;
 /** Anthropic's cap for one image is ~1,600 tokens; a conservative fixed figure for reservations. */
 export const IMAGE_TOKEN_ESTIMATE = 1_600;
 const PER_MESSAGE_OVERHEAD = 4;
@@ -37,5 +37,5 @@ export function estimateInputTokens(_format: WireFormat, body: Record<string, un
   walk(body.system);
   // Schemas are sent to the model as text, keys included.
   if (body.tools !== undefined) chars += JSON.stringify(body.tools).length;
-  return Math.ceil(chars / CHARS_PER_TOKEN) + images * IMAGE_TOKEN_ESTIMATE + messages.length * PER_MESSAGE_OVERHEAD;
+  return estimateTokensFromChars(chars) + images * IMAGE_TOKEN_ESTIMATE + messages.length * PER_MESSAGE_OVERHEAD;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileModelAllowList, estimateInputTokens, isModelAllowed, matchesModelGlob } from '../../../src/core/policy/index.js';
+import { applyGuardrails, compileGuardrails, compileModelAllowList, estimateTokensFromChars, isModelAllowed, matchesModelGlob } from '../../../src/core/policy/index.js';
 
 describe('model globs', () => {
   it('a pattern without * matches only the exact model', () => {
@@ -41,6 +41,7 @@ describe('input token estimate', () => {
         { role: 'user', content: [{ type: 'text', text: 'y'.repeat(41) }, { type: 'image_url', image_url: { url: 'data:image/png;base64,' + 'A'.repeat(1000) } }] },
       ],
     };
-    expect(estimateInputTokens('openai-chat', body)).toBe(21);
+    const scanned = applyGuardrails('openai-chat', body, compileGuardrails({ pii: 'off', secrets: 'off' })).inputChars;
+    expect(estimateTokensFromChars(scanned)).toBe(21);
   });
 });
