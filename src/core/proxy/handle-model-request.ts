@@ -19,7 +19,7 @@ import {
 import type { CircuitBreakers } from '../routing/circuit-breaker.js';
 import { resolveTargets, type RouteTarget } from '../routing/resolve-targets.js';
 import { backoffMs, isRetryableStatus, retryAfterMs } from '../routing/retry-policy.js';
-import { createSseParser, serializeSseEvent } from '../sse/sse-parser.js';
+import { createSseParser, serializeSseEvent, type SseEvent } from '../sse/sse-parser.js';
 import {
   createStreamErrorEvents,
   createStreamTranslator,
@@ -32,7 +32,7 @@ import { prepareUpstreamRequest, type ClientRequest, type PreparedUpstreamReques
 import type { RequestGuard } from './request-guard.js';
 import type { ModelRouteSpec } from './route-spec.js';
 import { createPassthroughStream } from './passthrough-stream.js';
-import { createStreamTap, safeParse } from './stream-tap.js';
+import { createStreamTap, isOpenAiContentChunk, safeParse } from './stream-tap.js';
 import { usageFromBody, usageFromJsonText } from './usage.js';
 
 export interface CompiledProfileRouting {
@@ -484,14 +484,19 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
       if (!raw.write(data)) await waitForDrain(raw, run);
     };
 
+    // Translated: the translator reads usage and errors itself, so the tap is not run again; time
+    // to first token is the first content event the client receives.
     const translateEvents = (events: ReturnType<typeof parser.push>): string => {
       let out = '';
       for (const ev of events) {
-        if (tap.observe(ev)) sawContent = true;
-        for (const t of translator!.push(ev)) out += serializeSseEvent(t);
+        for (const t of translator!.push(ev)) {
+          if (!sawContent && isContentEvent(clientFormat, t)) sawContent = true;
+          out += serializeSseEvent(t);
+        }
       }
       return out;
     };
+    const streamUsage = (): Usage | null => (translator ? presentUsage(translator.usage()) : tap.usage());
 
     try {
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
@@ -507,13 +512,13 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
       }
       if (tail.length > 0) await write(tail);
       if (!started) start();
-      run.usage = tap.usage() ?? (translator ? translator.usage() : null);
+      run.usage = streamUsage();
       if (translator) run.warnings.push(...translator.warnings());
       run.status = res.statusCode;
       raw.end();
       // The stream closed, but on an error the client already read (an upstream error event, or a
       // translated stream cut short): the request failed, and the trace must say so.
-      const streamError = translator?.error()?.message ?? tap.error();
+      const streamError = translator ? (translator.error()?.message ?? null) : tap.error();
       if (streamError !== null) {
         run.status = 502;
         run.errorCode = 'upstream_stream_error';
@@ -525,7 +530,7 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
       }
       return ANSWERED;
     } catch (e) {
-      run.usage = tap.usage();
+      run.usage = streamUsage();
       if (translator) run.warnings.push(...translator.warnings());
       if (run.clientGone) return 'client-gone';
       const err = transportError(e, target);
@@ -657,6 +662,16 @@ function summarizeAttempts(attempts: readonly Attempt[]): string {
 function beginAnswer(run: RequestRun, state: TryState, status: number): void {
   state.answering = { providerId: state.target.provider.id, model: state.target.model, outcome: status < 400 ? 'ok' : 'error', status, durationMs: 0 };
   run.attempts.push(state.answering);
+}
+
+/** Whether an event sent to the client carries generated output (text or tool arguments). */
+function isContentEvent(format: WireFormat, ev: SseEvent): boolean {
+  return format === 'anthropic-messages' ? ev.event === 'content_block_delta' : isOpenAiContentChunk(ev.data);
+}
+
+/** A usage with no token counts at all is no usage (the cost is then unknown, not zero). */
+function presentUsage(u: Usage): Usage | null {
+  return u.inputTokens === null && u.outputTokens === null ? null : u;
 }
 
 function deadlineError(timeoutMs: number): GatewayError {

@@ -49,21 +49,49 @@ export function createPassthroughStream(tap: StreamTap, shape: UsageShape, opts:
     return events;
   }
 
-  function worthParsing(bytes: Buffer): boolean {
-    if (!sawContent) return true;
-    for (const m of markers) if (bytes.includes(m)) return true;
-    return false;
+  /** The text of each event in `bytes` (complete events) that holds a marker, in stream order. */
+  function markedEvents(bytes: Buffer): string[] {
+    const starts = new Set<number>();
+    for (const m of markers) {
+      for (let at = bytes.indexOf(m); at !== -1; at = bytes.indexOf(m, at + m.length)) {
+        const prev = bytes.lastIndexOf(EVENT_END, at);
+        starts.add(prev === -1 ? 0 : prev + 2);
+      }
+    }
+    return [...starts]
+      .sort((a, b) => a - b)
+      .map((start) => {
+        const end = bytes.indexOf(EVENT_END, start);
+        return bytes.subarray(start, end === -1 ? bytes.length : end + 2).toString('utf8');
+      });
   }
 
-  /** Complete events: observed when worth it; forwarded raw unless a usage-only chunk must go. */
+  /**
+   * Complete events (`bytes` starts and ends on an event boundary): observed when worth it,
+   * forwarded raw unless a usage-only chunk must go. Before the first content event, events are
+   * read one at a time so that a burst of a whole stream is not parsed past its first token.
+   */
   function completeEvents(bytes: Buffer): Buffer | string {
-    if (bytes.length === 0 || !worthParsing(bytes)) return bytes;
-    const parser = createSseParser();
-    const events = observe([...parser.push(bytes), ...parser.end()]);
-    if (!drop || !events.some(isOpenAiUsageOnlyChunk)) return bytes;
+    let rest = bytes;
+    const seen: SseEvent[] = [];
+    while (!sawContent && rest.length > 0) {
+      const end = rest.indexOf(EVENT_END);
+      const cut = end === -1 ? rest.length : end + 2;
+      seen.push(...observe(parseText(rest.subarray(0, cut).toString('utf8'))));
+      rest = rest.subarray(cut);
+    }
+    if (rest.length > 0) for (const ev of markedEvents(rest)) seen.push(...observe(parseText(ev)));
+    if (!drop || !seen.some(isOpenAiUsageOnlyChunk)) return bytes;
+    // Rare (once per stream): re-read the region whole to cut the usage-only event out.
     let out = '';
-    for (const ev of events) if (!isOpenAiUsageOnlyChunk(ev)) out += serializeSseEvent(ev);
+    for (const ev of parseText(bytes.toString('utf8'))) if (!isOpenAiUsageOnlyChunk(ev)) out += serializeSseEvent(ev);
     return out;
+  }
+
+  /** Complete events held as text: no streaming decoder needed. */
+  function parseText(text: string): SseEvent[] {
+    const parser = createSseParser();
+    return [...parser.push(text), ...parser.end()];
   }
 
   function withoutUsageChunk(events: SseEvent[]): string {

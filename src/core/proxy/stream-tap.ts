@@ -85,7 +85,7 @@ export function createStreamTap(shape: UsageShape): StreamTap {
   }
 }
 
-function isOpenAiContentChunk(data: string): boolean {
+export function isOpenAiContentChunk(data: string): boolean {
   if (data.includes('"tool_calls":[')) return true;
   const i = data.indexOf('"content":"');
   return i !== -1 && data.charCodeAt(i + 11) !== 34 /* not an empty string */;

@@ -19,7 +19,8 @@ export interface SseParser {
 }
 
 export function createSseParser(): SseParser {
-  const decoder = new TextDecoder('utf-8');
+  // Created on the first byte chunk: parsers fed text (already-decoded event regions) skip it.
+  let decoder: InstanceType<typeof TextDecoder> | null = null;
   let buffer = '';
   let firstChunk = true;
   let event: string | undefined;
@@ -103,7 +104,7 @@ export function createSseParser(): SseParser {
 
   return {
     push(chunk) {
-      let text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+      let text = typeof chunk === 'string' ? chunk : (decoder ??= new TextDecoder('utf-8')).decode(chunk, { stream: true });
       if (firstChunk && text.length > 0) {
         firstChunk = false;
         if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -114,7 +115,7 @@ export function createSseParser(): SseParser {
       return out;
     },
     end() {
-      buffer += decoder.decode();
+      if (decoder !== null) buffer += decoder.decode();
       const out: SseEvent[] = [];
       drain(out);
       if (buffer.length > 0) {
