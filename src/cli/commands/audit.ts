@@ -1,6 +1,6 @@
 import { canonicalJson, type AuditRow } from '../../core/storage/index.js';
 import { DATA_DIR_OPTION, intOption, UsageError, type CliCommand } from '../cli-command.js';
-import { formatTable, formatTime, parseTimeOption, terminalSafe, withReadStore } from './traces.js';
+import { formatTable, formatTime, parseTimeOption, terminalSafe, withReadStore } from '../store-output.js';
 
 export const auditVerifyCommand: CliCommand = {
   path: ['audit', 'verify'],

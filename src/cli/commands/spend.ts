@@ -1,6 +1,6 @@
 import type { SpendGrouping, SpendRow } from '../../core/storage/index.js';
 import { DATA_DIR_OPTION, UsageError, type CliCommand } from '../cli-command.js';
-import { formatTable, formatUsd, parseTimeOption, withReadStore } from './traces.js';
+import { formatTable, formatUsd, parseTimeOption, withReadStore } from '../store-output.js';
 
 const GROUPINGS: readonly SpendGrouping[] = ['tenant', 'model', 'provider', 'day'];
 

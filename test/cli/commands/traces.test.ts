@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/cli/cli-command.js';
-import { formatTable, parseTimeOption, tracesCommand } from '../../../src/cli/commands/traces.js';
+import { tracesCommand } from '../../../src/cli/commands/traces.js';
+import { formatTable, parseTimeOption } from '../../../src/cli/store-output.js';
 import { openGatewayStore } from '../../../src/core/storage/index.js';
 import type { Trace } from '../../../src/shared/trace.js';
 import { makeTrace, minutesAfterBase } from '../../core/storage/fixtures/make-trace.js';
