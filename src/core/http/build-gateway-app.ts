@@ -26,6 +26,10 @@ declare module 'fastify' {
   }
 }
 
+function refuseRouteSchemas(): never {
+  throw new Error('route JSON schemas are not used by the gateway: validate the body with its zod schema');
+}
+
 /**
  * The gateway's HTTP surface as a fastify app. Never listens: the CLI, the Electron shell and the
  * tests each start it their own way (tests mostly through real sockets).
@@ -37,6 +41,15 @@ export function buildGatewayApp(opts: GatewayAppOptions): FastifyInstance {
     requestIdHeader: false as const,
     return503OnClosing: true,
     keepAliveTimeout: 65_000,
+    // Bodies are validated with zod at the route edge, never with route JSON schemas. Without these
+    // factories fastify loads ajv and fast-json-stringify's compiler at boot: about 100 modules and
+    // several MB of a laptop-resident process's memory, for nothing.
+    schemaController: {
+      compilersFactory: {
+        buildValidator: refuseRouteSchemas,
+        buildSerializer: refuseRouteSchemas,
+      },
+    },
   };
   // Fastify gets no logger: with one it builds a child logger for every request, which the hot
   // path would pay for without ever logging. Errors go to our own logger below.

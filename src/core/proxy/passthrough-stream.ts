@@ -44,48 +44,60 @@ export function createPassthroughStream(tap: StreamTap, shape: UsageShape, opts:
   let crFraming = false;
   const fullParser = createSseParser();
 
+  /** Full-parser path (CR framing) only. */
   function observe(events: SseEvent[]): SseEvent[] {
     for (const ev of events) if (tap.observe(ev)) sawContent = true;
     return events;
   }
 
-  /** The text of each event in `bytes` (complete events) that holds a marker, in stream order. */
-  function markedEvents(bytes: Buffer): string[] {
+  /** [start, end) of each event in `bytes` from `from` on (complete events) that holds a marker, in stream order. */
+  function markedRanges(bytes: Buffer, from: number): [number, number][] {
     const starts = new Set<number>();
     for (const m of markers) {
-      for (let at = bytes.indexOf(m); at !== -1; at = bytes.indexOf(m, at + m.length)) {
+      for (let at = bytes.indexOf(m, from); at !== -1; at = bytes.indexOf(m, at + m.length)) {
         const prev = bytes.lastIndexOf(EVENT_END, at);
-        starts.add(prev === -1 ? 0 : prev + 2);
+        starts.add(prev < from ? from : prev + 2);
       }
     }
     return [...starts]
       .sort((a, b) => a - b)
       .map((start) => {
         const end = bytes.indexOf(EVENT_END, start);
-        return bytes.subarray(start, end === -1 ? bytes.length : end + 2).toString('utf8');
+        return [start, end === -1 ? bytes.length : end + 2];
       });
   }
 
   /**
    * Complete events (`bytes` starts and ends on an event boundary): observed when worth it,
-   * forwarded raw unless a usage-only chunk must go. Before the first content event, events are
-   * read one at a time so that a burst of a whole stream is not parsed past its first token.
+   * forwarded raw, with the usage-only event cut out by its byte range when it must go. Before
+   * the first content event, events are read one at a time so that a burst of a whole stream is
+   * not parsed past its first token.
    */
-  function completeEvents(bytes: Buffer): Buffer | string {
-    let rest = bytes;
-    const seen: SseEvent[] = [];
-    while (!sawContent && rest.length > 0) {
-      const end = rest.indexOf(EVENT_END);
-      const cut = end === -1 ? rest.length : end + 2;
-      seen.push(...observe(parseText(rest.subarray(0, cut).toString('utf8'))));
-      rest = rest.subarray(cut);
+  function completeEvents(bytes: Buffer): Buffer {
+    let cuts: [number, number][] | null = null;
+    const read = (start: number, end: number): void => {
+      for (const ev of parseText(bytes.toString('utf8', start, end))) {
+        if (tap.observe(ev)) sawContent = true;
+        if (drop && isOpenAiUsageOnlyChunk(ev)) (cuts ??= []).push([start, end]);
+      }
+    };
+    let pos = 0;
+    while (!sawContent && pos < bytes.length) {
+      const end = bytes.indexOf(EVENT_END, pos);
+      const cut = end === -1 ? bytes.length : end + 2;
+      read(pos, cut);
+      pos = cut;
     }
-    if (rest.length > 0) for (const ev of markedEvents(rest)) seen.push(...observe(parseText(ev)));
-    if (!drop || !seen.some(isOpenAiUsageOnlyChunk)) return bytes;
-    // Rare (once per stream): re-read the region whole to cut the usage-only event out.
-    let out = '';
-    for (const ev of parseText(bytes.toString('utf8'))) if (!isOpenAiUsageOnlyChunk(ev)) out += serializeSseEvent(ev);
-    return out;
+    if (pos < bytes.length) for (const [start, end] of markedRanges(bytes, pos)) read(start, end);
+    if (cuts === null) return bytes;
+    const kept: Buffer[] = [];
+    let at = 0;
+    for (const [start, end] of cuts as [number, number][]) {
+      if (start > at) kept.push(bytes.subarray(at, start));
+      at = end;
+    }
+    if (at < bytes.length) kept.push(bytes.subarray(at));
+    return Buffer.concat(kept);
   }
 
   /** Complete events held as text: no streaming decoder needed. */

@@ -18,7 +18,16 @@ import {
 import { canonicalJson } from './canonical-json.js';
 import { assertReadableSchema, migrate } from './schema.js';
 import { scrubSecrets } from './secret-scrub.js';
-import { isDeniedTrace, mapRowToTrace, mapTraceToRow, normalizeIsoTime, parseIsoBound, requestAuditDetailJson, type TraceRow } from './trace-rows.js';
+import {
+  isDeniedTrace,
+  mapRowToTrace,
+  normalizeIsoTime,
+  parseIsoBound,
+  requestAuditDetailJson,
+  TRACE_INSERT_COLUMNS,
+  traceInsertValues,
+  type TraceRow,
+} from './trace-rows.js';
 
 export const DATABASE_FILE_NAME = 'asc.db';
 export const DEFAULT_FLUSH_INTERVAL_MS = 100;
@@ -112,7 +121,7 @@ export class StoreStateError extends Error {
 }
 
 type Pending =
-  | { kind: 'trace'; row: TraceRow; audit: PendingAudit }
+  | { kind: 'trace'; values: unknown[]; audit: PendingAudit }
   | { kind: 'audit'; audit: PendingAudit };
 
 interface PendingAudit {
@@ -167,18 +176,10 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
   const stmt = {
     insertTrace: isReadonly
       ? null
-      : db.prepare(`INSERT OR IGNORE INTO traces (id, started_at, ended_at, tenant, profile_version, client_key_id, route, method,
-          model_requested, model_used, provider_id, provider_region, credential_fingerprint, status, error_code, latency_ms, ttft_ms,
-          streamed, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, cost_usd, cost_note, attempts, decisions,
-          warnings, captured_body)
-        VALUES (@id, @started_at, @ended_at, @tenant, @profile_version, @client_key_id, @route, @method, @model_requested,
-          @model_used, @provider_id, @provider_region, @credential_fingerprint, @status, @error_code, @latency_ms, @ttft_ms,
-          @streamed, @input_tokens, @output_tokens, @cached_input_tokens, @cache_write_tokens, @cost_usd, @cost_note, @attempts,
-          @decisions, @warnings, @captured_body)`),
+      : db.prepare(`INSERT OR IGNORE INTO traces (${TRACE_INSERT_COLUMNS.join(', ')}) VALUES (${TRACE_INSERT_COLUMNS.map(() => '?').join(', ')})`),
     insertAudit: isReadonly
       ? null
-      : db.prepare(`INSERT INTO audit_log (seq, at, type, tenant, profile_version, detail, prev_hash, hash)
-        VALUES (@seq, @at, @type, @tenant, @profile_version, @detail, @prev_hash, @hash)`),
+      : db.prepare(`INSERT INTO audit_log (seq, at, type, tenant, profile_version, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
     upsertHead: isReadonly
       ? null
       : db.prepare(`INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`),
@@ -209,17 +210,14 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
     let traces = 0;
     const append = (a: PendingAudit): void => {
       const seq = head.seq + 1;
-      // Explicit fields: `{ seq, ...a }` would take V8's slow object-spread path on every entry.
-      const entry = { seq, at: a.at, type: a.type, tenant: a.tenant, profile_version: a.profile_version, detail: a.detail, prev_hash: head.hash, hash: '' };
-      entry.hash = hashAuditEntryText(head.hash, entry);
-      insertAudit.run(entry);
-      const hash = entry.hash;
+      const hash = hashAuditEntryText(head.hash, { seq, at: a.at, type: a.type, tenant: a.tenant, profile_version: a.profile_version, detail: a.detail });
+      insertAudit.run(seq, a.at, a.type, a.tenant, a.profile_version, a.detail, head.hash, hash);
       head = { seq, hash };
     };
     for (const item of batch) {
       if (item.kind === 'trace') {
         // A repeated trace id is ignored, and so is its audit entry: one request, one entry.
-        if (insertTrace.run(item.row).changes === 1) {
+        if (insertTrace.run(item.values).changes === 1) {
           traces++;
           append(item.audit);
         }
@@ -314,12 +312,12 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
 
     recordTrace(trace, capturedBody) {
       assertWritable();
-      const row = mapTraceToRow(trace, capturedBody ?? null);
+      const values = traceInsertValues(trace, capturedBody ?? null);
       enqueue({
         kind: 'trace',
-        row,
+        values,
         audit: {
-          at: row.started_at,
+          at: values[1] as string, // started_at, normalised
           type: isDeniedTrace(trace) ? 'request.denied' : 'request.served',
           tenant: trace.tenant,
           profile_version: trace.profileVersion,

@@ -54,37 +54,50 @@ export function parseIsoBound(value: string, name: string): string {
   return new Date(ms).toISOString();
 }
 
-export function mapTraceToRow(trace: Trace, capturedBody: string | null): TraceRow {
-  return {
-    id: trace.id,
-    started_at: normalizeIsoTime(trace.startedAt),
-    ended_at: normalizeIsoTime(trace.endedAt),
-    tenant: trace.tenant,
-    profile_version: trace.profileVersion,
-    client_key_id: trace.clientKeyId,
-    route: trace.route,
-    method: trace.method,
-    model_requested: trace.modelRequested,
-    model_used: trace.modelUsed,
-    provider_id: trace.providerId,
-    provider_region: trace.providerRegion,
-    credential_fingerprint: trace.credentialFingerprint,
-    status: trace.status,
-    error_code: trace.errorCode,
-    latency_ms: trace.latencyMs,
-    ttft_ms: trace.ttftMs,
-    streamed: trace.streamed ? 1 : 0,
-    input_tokens: trace.usage.inputTokens,
-    output_tokens: trace.usage.outputTokens,
-    cached_input_tokens: trace.usage.cachedInputTokens,
-    cache_write_tokens: trace.usage.cacheWriteTokens,
-    cost_usd: trace.costUsd,
-    cost_note: trace.costNote,
-    attempts: JSON.stringify(trace.attempts),
-    decisions: JSON.stringify(trace.decisions),
-    warnings: JSON.stringify(trace.warnings),
-    captured_body: capturedBody,
-  };
+/** Column order of `traceInsertValues`; the round-trip test fails if the two drift apart. */
+export const TRACE_INSERT_COLUMNS = [
+  'id', 'started_at', 'ended_at', 'tenant', 'profile_version', 'client_key_id', 'route', 'method', 'model_requested',
+  'model_used', 'provider_id', 'provider_region', 'credential_fingerprint', 'status', 'error_code', 'latency_ms', 'ttft_ms',
+  'streamed', 'input_tokens', 'output_tokens', 'cached_input_tokens', 'cache_write_tokens', 'cost_usd', 'cost_note',
+  'attempts', 'decisions', 'warnings', 'captured_body',
+] as const satisfies readonly (keyof TraceRow)[];
+
+/**
+ * A trace as the positional parameters of the traces INSERT, in `TRACE_INSERT_COLUMNS` order.
+ * better-sqlite3 binds an array about a third faster than named parameters looked up on an
+ * object, and the batch writer runs on the event loop.
+ */
+export function traceInsertValues(trace: Trace, capturedBody: string | null): unknown[] {
+  return [
+    trace.id,
+    normalizeIsoTime(trace.startedAt),
+    normalizeIsoTime(trace.endedAt),
+    trace.tenant,
+    trace.profileVersion,
+    trace.clientKeyId,
+    trace.route,
+    trace.method,
+    trace.modelRequested,
+    trace.modelUsed,
+    trace.providerId,
+    trace.providerRegion,
+    trace.credentialFingerprint,
+    trace.status,
+    trace.errorCode,
+    trace.latencyMs,
+    trace.ttftMs,
+    trace.streamed ? 1 : 0,
+    trace.usage.inputTokens,
+    trace.usage.outputTokens,
+    trace.usage.cachedInputTokens,
+    trace.usage.cacheWriteTokens,
+    trace.costUsd,
+    trace.costNote,
+    JSON.stringify(trace.attempts),
+    JSON.stringify(trace.decisions),
+    JSON.stringify(trace.warnings),
+    capturedBody,
+  ];
 }
 
 export function mapRowToTrace(row: TraceRow): Trace {

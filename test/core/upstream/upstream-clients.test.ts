@@ -1,0 +1,37 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUpstreamClients } from '../../../src/core/upstream/upstream-clients.js';
+
+let server: Server;
+let origin: string;
+const sockets = new Set<number>();
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    sockets.add(req.socket.remotePort ?? 0);
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ path: req.url, method: req.method }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+describe('upstream clients', () => {
+  it('gives one pooled dispatcher per origin whose request API works (undici internals still where we load them from)', async () => {
+    const clients = createUpstreamClients({ connections: 1 });
+    const pool = clients.forOrigin(origin);
+    expect(clients.forOrigin(origin)).toBe(pool);
+    for (let i = 0; i < 3; i++) {
+      const res = await pool.request({ method: 'POST', path: `/v1/x?i=${i}`, body: '{}' });
+      expect(res.statusCode).toBe(200);
+      expect(await res.body.json()).toEqual({ path: `/v1/x?i=${i}`, method: 'POST' });
+    }
+    // Keep-alive: one connection served all three requests.
+    expect(sockets.size).toBe(1);
+    await clients.close();
+  });
+});
