@@ -28,7 +28,7 @@ import {
   translateResponse,
 } from '../translate/index.js';
 import type { UpstreamClients } from '../upstream/upstream-clients.js';
-import { prepareUpstreamRequest, type ClientRequest, type PreparedUpstreamRequest } from './prepare-upstream-request.js';
+import { applyPolicyEdits, prepareUpstreamRequest, type ClientRequest, type PreparedUpstreamRequest } from './prepare-upstream-request.js';
 import type { RequestGuard } from './request-guard.js';
 import type { ModelRouteSpec } from './route-spec.js';
 import { createPassthroughStream } from './passthrough-stream.js';
@@ -201,10 +201,7 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
       if (!admission.ok) throw admission.error;
       settle = admission.settle;
       capturedBody = admission.capturedBody;
-      if (admission.body !== client.body) {
-        client.body = admission.body;
-        client.edited = true;
-      }
+      applyPolicyEdits(client, admission.body);
 
       if (route.op === 'count_tokens' && resolution.targets[0]!.provider.kind !== 'anthropic') {
         // Only Anthropic counts tokens upstream; for a translated target the answer is an estimate.
@@ -584,7 +581,7 @@ function parseClientRequest(body: unknown): ClientRequest {
     throw new GatewayError('invalid_json', 'The request body must be a JSON object.');
   }
   const obj = parsed as Record<string, unknown>;
-  return { raw: body, body: obj, edited: false, stream: obj.stream === true };
+  return { raw: body, body: obj, edited: false, addedFields: [], stream: obj.stream === true };
 }
 
 function upstreamHeaders(request: FastifyRequest, target: RouteTarget, prepared: PreparedUpstreamRequest, secret: string): Record<string, string> {

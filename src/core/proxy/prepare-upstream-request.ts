@@ -10,9 +10,25 @@ export interface ClientRequest {
   /** The body as the client sent it, forwarded byte for byte when nothing needs changing. */
   raw: Buffer;
   body: Record<string, unknown>;
-  /** Whether policy edits (redaction, clamps) changed `body` after parsing. */
+  /** Whether policy edits changed a field `raw` has (a redaction, a clamp of a present value). */
   edited: boolean;
+  /** Top-level fields of `body` that `raw` lacks (a clamp setting an absent output limit). */
+  addedFields: readonly string[];
   stream: boolean;
+}
+
+/** Takes the policy's version of the body, noting whether it rewrote fields or only added some. */
+export function applyPolicyEdits(req: ClientRequest, edited: Record<string, unknown>): void {
+  if (edited === req.body) return;
+  const added = [...req.addedFields];
+  for (const key of Object.keys(edited)) {
+    if (!(key in req.body)) added.push(key);
+    else if (edited[key] !== req.body[key]) req.edited = true;
+  }
+  // A removed field is a rewrite too.
+  if (Object.keys(req.body).some((key) => !(key in edited))) req.edited = true;
+  req.body = edited;
+  req.addedFields = added;
 }
 
 export interface PreparedUpstreamRequest {
@@ -65,33 +81,65 @@ export function prepareUpstreamRequest(route: ModelRouteSpec, req: ClientRequest
   }
 
   let body = req.body;
-  let changed = req.edited;
+  // Fields only added (absent from the raw bytes) are spliced into the client's bytes; anything
+  // else re-serialises the body. Coding agents send 10-100 KB bodies: the splice saves a
+  // JSON.stringify of all of it on most streamed and clamped requests.
+  let rewritten = req.edited;
+  let added = req.addedFields;
   if (body.model !== target.model) {
     body = { ...body, model: target.model };
-    changed = true;
+    rewritten = true;
   }
   let hideUsageChunk = false;
   const warnings: string[] = [];
   if (route.op === 'chat' && kind === 'openai' && req.stream && !wantsUsage(body)) {
+    if (body.stream_options === undefined) added = [...added, 'stream_options'];
+    else rewritten = true;
     body = { ...body, stream_options: { ...(asObject(body.stream_options) ?? {}), include_usage: true } };
     hideUsageChunk = true;
-    changed = true;
   }
   if (route.op === 'chat' && kind === 'mistral') {
     const m = convertToMistralDialect(body);
-    if (m.body !== body) changed = true;
+    if (m.body !== body) rewritten = true;
     body = m.body;
     warnings.push(...m.warnings);
   }
+  const finalBody = body;
   return {
     op: route.op,
     stream: req.stream,
-    body: changed ? Buffer.from(JSON.stringify(body)) : req.raw,
+    body: rewritten
+      ? Buffer.from(JSON.stringify(body))
+      : added.length > 0
+        ? prependJsonFields(req.raw, added.map((key) => [key, finalBody[key]] as const))
+        : req.raw,
     translation: null,
     hideUsageChunk,
     usageShape: usageShapeOf(route.op, kind),
     warnings,
   };
+}
+
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+
+function isJsonWhitespace(byte: number | undefined): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
+
+/**
+ * `raw`, the bytes of a JSON object, with `fields` written as its first members and every other
+ * byte kept. The keys must be absent from `raw` (a duplicate key would be ambiguous).
+ */
+export function prependJsonFields(raw: Buffer, fields: readonly (readonly [string, unknown])[]): Buffer {
+  let open = 0;
+  while (isJsonWhitespace(raw[open])) open++;
+  if (raw[open] !== OPEN_BRACE) throw new TypeError('prependJsonFields: the body is not a JSON object');
+  let next = open + 1;
+  while (isJsonWhitespace(raw[next])) next++;
+  const members = fields.map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value)}`).join(',');
+  const insert = raw[next] === CLOSE_BRACE ? members : `${members},`;
+  return Buffer.concat([raw.subarray(0, open + 1), Buffer.from(insert), raw.subarray(open + 1)]);
 }
 
 function usageShapeOf(op: UpstreamOperation, kind: ProviderKind): UsageShape {

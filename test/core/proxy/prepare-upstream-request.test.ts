@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import type { ProviderConfig } from '../../../src/shared/policy-schema.js';
+import {
+  applyPolicyEdits,
+  prepareUpstreamRequest,
+  prependJsonFields,
+  type ClientRequest,
+} from '../../../src/core/proxy/prepare-upstream-request.js';
+import { MODEL_ROUTES } from '../../../src/core/proxy/route-spec.js';
+
+const chatRoute = MODEL_ROUTES.find((r) => r.id === 'openai.chat')!;
+const openai = { id: 'openai', kind: 'openai', baseUrl: 'http://127.0.0.1:1/v1' } as ProviderConfig;
+const mistral = { id: 'mistral', kind: 'mistral', baseUrl: 'http://127.0.0.1:1/v1' } as ProviderConfig;
+
+function clientRequest(text: string): ClientRequest {
+  const body = JSON.parse(text) as Record<string, unknown>;
+  return { raw: Buffer.from(text), body, edited: false, addedFields: [], stream: body.stream === true };
+}
+
+describe('prependJsonFields', () => {
+  it('writes the fields first and keeps every other byte', () => {
+    const raw = Buffer.from(' \n{ "model":"gpt-4o",  "x_unknown": [1, 2.50, "é"] }');
+    const out = prependJsonFields(raw, [['max_completion_tokens', 4096], ['stream_options', { include_usage: true }]]);
+    expect(out.toString()).toBe(' \n{"max_completion_tokens":4096,"stream_options":{"include_usage":true}, "model":"gpt-4o",  "x_unknown": [1, 2.50, "é"] }');
+    expect(JSON.parse(out.toString())).toEqual({ max_completion_tokens: 4096, stream_options: { include_usage: true }, model: 'gpt-4o', x_unknown: [1, 2.5, 'é'] });
+  });
+
+  it('handles an empty object without a trailing comma', () => {
+    expect(prependJsonFields(Buffer.from('{ }'), [['a', 1]]).toString()).toBe('{"a":1 }');
+  });
+
+  it('refuses bytes that are not an object', () => {
+    expect(() => prependJsonFields(Buffer.from('[1]'), [['a', 1]])).toThrow(TypeError);
+  });
+});
+
+describe('prepareUpstreamRequest body bytes', () => {
+  const text = '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"zz_new_field":{"keep":"order"}}';
+
+  it('forwards an unchanged request byte for byte', () => {
+    const req = clientRequest(text);
+    const prepared = prepareUpstreamRequest(chatRoute, req, { provider: openai, model: 'gpt-4o-mini' }, 'gpt-4o-mini');
+    expect(prepared.body).toBe(req.raw);
+  });
+
+  it('splices include_usage into the client bytes of a stream that did not ask for it', () => {
+    const req = clientRequest(text.replace('{', '{"stream":true,'));
+    const prepared = prepareUpstreamRequest(chatRoute, req, { provider: openai, model: 'gpt-4o-mini' }, 'gpt-4o-mini');
+    expect(prepared.hideUsageChunk).toBe(true);
+    expect(prepared.body.toString()).toBe(`{"stream_options":{"include_usage":true},${req.raw.toString().slice(1)}`);
+  });
+
+  it('splices an output limit the policy added, and re-serialises when it rewrote a field', () => {
+    const added = clientRequest(text);
+    applyPolicyEdits(added, { ...added.body, max_completion_tokens: 4096 });
+    expect(added).toMatchObject({ edited: false, addedFields: ['max_completion_tokens'] });
+    const spliced = prepareUpstreamRequest(chatRoute, added, { provider: openai, model: 'gpt-4o-mini' }, 'gpt-4o-mini').body.toString();
+    expect(spliced).toBe(`{"max_completion_tokens":4096,${text.slice(1)}`);
+
+    const redacted = clientRequest(text);
+    applyPolicyEdits(redacted, { ...redacted.body, messages: [{ role: 'user', content: '[EMAIL_1]' }] });
+    expect(redacted.edited).toBe(true);
+    const rewritten = prepareUpstreamRequest(chatRoute, redacted, { provider: openai, model: 'gpt-4o-mini' }, 'gpt-4o-mini').body;
+    expect(JSON.parse(rewritten.toString())).toEqual({ ...JSON.parse(text), messages: [{ role: 'user', content: '[EMAIL_1]' }] });
+  });
+
+  it('re-serialises for a renamed model and for a stream_options the client already sent', () => {
+    const alias = prepareUpstreamRequest(chatRoute, clientRequest(text), { provider: openai, model: 'gpt-4.1-mini' }, 'gpt-4o-mini');
+    expect(JSON.parse(alias.body.toString())).toEqual({ ...JSON.parse(text), model: 'gpt-4.1-mini' });
+
+    const own = clientRequest(text.replace('{', '{"stream":true,"stream_options":{"include_obfuscation":false},'));
+    const prepared = prepareUpstreamRequest(chatRoute, own, { provider: openai, model: 'gpt-4o-mini' }, 'gpt-4o-mini');
+    expect(JSON.parse(prepared.body.toString()).stream_options).toEqual({ include_obfuscation: false, include_usage: true });
+  });
+
+  it('speaks Mistral dialect after a splice-able edit by re-serialising', () => {
+    const req = clientRequest('{"model":"mistral-small-latest","seed":7,"messages":[{"role":"user","content":"hi"}]}');
+    applyPolicyEdits(req, { ...req.body, max_tokens: 100 });
+    const prepared = prepareUpstreamRequest(chatRoute, req, { provider: mistral, model: 'mistral-small-latest' }, 'mistral-small-latest');
+    expect(JSON.parse(prepared.body.toString())).toMatchObject({ random_seed: 7, max_tokens: 100 });
+  });
+});
