@@ -25,14 +25,21 @@ const EVENT_END = Buffer.from('\n\n');
 const CR = 13;
 const EMPTY = Buffer.alloc(0);
 
-/** Byte patterns that make a chunk worth parsing once content flows, per usage shape. */
+/**
+ * Byte patterns that make an event worth parsing once content flows, per usage shape. Each scan
+ * is a pass over every byte of the stream, so there are as few as the shape allows.
+ */
 const MARKERS: Record<UsageShape, readonly Buffer[]> = {
-  // Every include_usage chunk says `"usage":null`; only the last one carries an object.
-  'openai-chat': [Buffer.from('"usage":{'), Buffer.from('"usage": {'), Buffer.from('"error"')],
+  // Every include_usage chunk says `"usage":null`; only the last one carries an object (see
+  // `wantsEvent`). One needle covers the compact and the `"usage": {` spellings.
+  'openai-chat': [Buffer.from('"usage":'), Buffer.from('"error"')],
   anthropic: [Buffer.from('"usage"'), Buffer.from('error')],
   'openai-responses': [Buffer.from('"usage"'), Buffer.from('error')],
   none: [],
 };
+const OPENAI_USAGE = MARKERS['openai-chat'][0]!;
+const SPACE = 0x20;
+const LETTER_N = 0x6e;
 
 export function createPassthroughStream(tap: StreamTap, shape: UsageShape, opts: { dropUsageOnlyChunk: boolean }): PassthroughStream {
   const markers = MARKERS[shape];
@@ -52,14 +59,16 @@ export function createPassthroughStream(tap: StreamTap, shape: UsageShape, opts:
 
   /** [start, end) of each event in `bytes` from `from` on (complete events) that holds a marker, in stream order. */
   function markedRanges(bytes: Buffer, from: number): [number, number][] {
-    const starts = new Set<number>();
+    const starts: number[] = [];
     for (const m of markers) {
       for (let at = bytes.indexOf(m, from); at !== -1; at = bytes.indexOf(m, at + m.length)) {
+        if (m === OPENAI_USAGE && isNullUsage(bytes, at + m.length)) continue;
         const prev = bytes.lastIndexOf(EVENT_END, at);
-        starts.add(prev < from ? from : prev + 2);
+        const start = prev < from ? from : prev + 2;
+        if (!starts.includes(start)) starts.push(start);
       }
     }
-    return [...starts]
+    return starts
       .sort((a, b) => a - b)
       .map((start) => {
         const end = bytes.indexOf(EVENT_END, start);
@@ -152,4 +161,10 @@ export function createPassthroughStream(tap: StreamTap, shape: UsageShape, opts:
       return drop ? out : EMPTY;
     },
   };
+}
+
+/** `"usage": null` after the needle: the per-chunk placeholder, nothing to read. */
+function isNullUsage(bytes: Buffer, at: number): boolean {
+  while (bytes[at] === SPACE) at++;
+  return bytes[at] === LETTER_N;
 }
