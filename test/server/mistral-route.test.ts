@@ -46,6 +46,17 @@ describe('Mistral through the gateway (official @mistralai/mistralai SDK)', () =
     expect(trace).toMatchObject({ route: 'openai.embeddings', providerId: 'mistral' });
   });
 
+  it('serves mistral-embed to the OpenAI SDK, whose default base64 encoding Mistral also speaks', async () => {
+    const viaOpenAi = await t.openai.embeddings.create({ model: 'mistral-embed', input: ['a', 'b'] });
+    const viaMistral = await t.mistral.embeddings.create({ model: 'mistral-embed', inputs: ['a', 'b'] });
+    expect(t.upstream.requests.at(-2)!.body).toMatchObject({ model: 'mistral-embed', encoding_format: 'base64' });
+    expect(viaOpenAi.data.map((d) => d.embedding.length)).toEqual([8, 8]);
+    // Same vectors whichever SDK asked: the base64 floats decode to what Mistral's SDK gets as JSON numbers.
+    viaOpenAi.data.forEach((d, i) => d.embedding.forEach((x, j) => expect(x).toBeCloseTo(viaMistral.data[i]!.embedding![j]!, 5)));
+    const traces = await t.nextTraces(2);
+    expect(traces.map((x) => [x.route, x.providerId, x.status])).toEqual([['openai.embeddings', 'mistral', 200], ['openai.embeddings', 'mistral', 200]]);
+  });
+
   it('refuses FIM for a model whose provider has no FIM endpoint', async () => {
     const err = await t.mistral.fim.complete({ model: 'gpt-4.1', prompt: 'x' }).catch((e: unknown) => e);
     expect(String(err)).toContain('cannot serve /v1/fim/completions');

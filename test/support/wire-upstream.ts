@@ -956,6 +956,8 @@ function handleMistral(ctx: HandlerContext): Reply {
       const inputs = embeddingInputs(body.input);
       if (inputs.length === 0) return mistralMissing(headers, 'input');
       const dims = Math.min(asPositiveInt(body.output_dimension) ?? 8, 3072);
+      // Mistral documents `encoding_format` (float | base64) like OpenAI; the OpenAI SDK asks for base64.
+      const base64 = body.encoding_format === 'base64';
       const tokens = inputs.reduce((n, s) => n + estimateTokens(s.length), 0);
       return {
         kind: 'json',
@@ -964,7 +966,10 @@ function handleMistral(ctx: HandlerContext): Reply {
         body: {
           id: mistralIds.completion(ids),
           object: 'list',
-          data: inputs.map((s, index) => ({ object: 'embedding', embedding: embed(s, dims), index })),
+          data: inputs.map((s, index) => {
+            const vector = embed(s, dims);
+            return { object: 'embedding', embedding: base64 ? float32Base64(vector) : vector, index };
+          }),
           model: body.model,
           usage: { prompt_tokens: tokens, total_tokens: tokens, completion_tokens: 0 },
         },
