@@ -113,7 +113,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const bus = createTraceBus((e) => log(`ASC: trace listener failed: ${(e as Error).message}`));
   // Pools are shared by every profile that names the same origin: connect timeout is the active
   // profile's at start (first-byte and idle timeouts are per request).
-  const upstream = opts.upstream ?? createUpstreamClients({ connectTimeoutMs: profiles.active().profile.routing?.connectTimeoutMs });
+  const upstream = opts.upstream ?? createUpstreamClients();
   const guard = createPolicyGuard({ pricing });
   const seededWindows = new Set<string>();
   const nowIso = (): string => new Date().toISOString();

@@ -27,7 +27,7 @@ import {
   translateErrorBody,
   translateResponse,
 } from '../translate/index.js';
-import type { UpstreamClients } from '../upstream/upstream-clients.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, type UpstreamClients } from '../upstream/upstream-clients.js';
 import { applyPolicyEdits, prepareUpstreamRequest, type ClientRequest, type PreparedUpstreamRequest } from './prepare-upstream-request.js';
 import type { RequestGuard } from './request-guard.js';
 import type { ModelRouteSpec } from './route-spec.js';
@@ -55,6 +55,7 @@ export interface ModelRequestDeps {
 
 const DEFAULTS = {
   retries: 1,
+  connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
   timeoutMs: 600_000,
   firstByteTimeoutMs: 300_000,
   idleTimeoutMs: 300_000,
@@ -368,7 +369,7 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
       : undefined;
     let res: Dispatcher.ResponseData;
     try {
-      res = await deps.upstream.forOrigin(upstream.origin).request({
+      res = await deps.upstream.forOrigin(upstream.origin, routing.connectTimeoutMs).request({
         path: upstream.path + forwardedQuery(request, prepared),
         method: 'POST',
         headers,

@@ -9,37 +9,55 @@ import api from 'undici/lib/api/index.js';
 // upstream-clients test fails loudly if a new undici moves these paths.
 Object.assign(DispatcherBase.prototype, api);
 
-/** One pooled keep-alive client per upstream origin, created on first use and reused. */
+/**
+ * One pooled keep-alive client per upstream origin (and connect timeout), created on first use and
+ * reused.
+ */
 export interface UpstreamClients {
-  forOrigin(origin: string): Dispatcher;
+  /**
+   * The pool for `origin`. The connect timeout is the active profile's, so a profile switch that
+   * changes it gets pools of its own (undici fixes it per pool) while the old ones keep serving
+   * requests already under way.
+   */
+  forOrigin(origin: string, connectTimeoutMs?: number): Dispatcher;
   close(): Promise<void>;
 }
 
 export interface UpstreamClientOptions {
   /** Sockets per origin; sized for many concurrent streams from coding agents. */
   connections?: number;
+  /** When a request names none. */
   connectTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
 }
 
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
 export function createUpstreamClients(opts: UpstreamClientOptions = {}): UpstreamClients {
-  const pools = new Map<string, PoolType>();
+  const defaultConnectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  // origin → connect timeout → pool: two lookups and no key string built per request.
+  const pools = new Map<string, Map<number, PoolType>>();
   return {
-    forOrigin(origin) {
-      let pool = pools.get(origin);
+    forOrigin(origin, connectTimeoutMs = defaultConnectTimeoutMs) {
+      let byTimeout = pools.get(origin);
+      if (byTimeout === undefined) {
+        byTimeout = new Map();
+        pools.set(origin, byTimeout);
+      }
+      let pool = byTimeout.get(connectTimeoutMs);
       if (pool === undefined) {
         pool = new Pool(origin, {
           connections: opts.connections ?? 256,
           pipelining: 1,
           keepAliveTimeout: opts.keepAliveTimeoutMs ?? 30_000,
-          connect: { timeout: opts.connectTimeoutMs ?? 10_000 },
+          connect: { timeout: connectTimeoutMs },
         });
-        pools.set(origin, pool);
+        byTimeout.set(connectTimeoutMs, pool);
       }
       return pool;
     },
     async close() {
-      const all = [...pools.values()];
+      const all = [...pools.values()].flatMap((byTimeout) => [...byTimeout.values()]);
       pools.clear();
       await Promise.all(all.map((p) => p.close().catch(() => p.destroy())));
     },

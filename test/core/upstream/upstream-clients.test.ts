@@ -35,3 +35,18 @@ describe('upstream clients', () => {
     await clients.close();
   });
 });
+
+describe('upstream clients and connect timeouts', () => {
+  it('keeps separate pools per connect timeout, so a profile switch that changes it takes effect', async () => {
+    const clients = createUpstreamClients();
+    const byDefault = clients.forOrigin(origin);
+    expect(clients.forOrigin(origin, 10_000)).toBe(byDefault);
+    const tight = clients.forOrigin(origin, 250);
+    expect(tight).not.toBe(byDefault);
+    expect(clients.forOrigin(origin, 250)).toBe(tight);
+    const res = await tight.request({ method: 'GET', path: '/t' });
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
+    await clients.close();
+  });
+});
