@@ -2,37 +2,51 @@ import { EventEmitter } from 'node:events';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { Profile } from '../../shared/policy-schema.js';
-import type { Attempt, Decision, Trace, Usage } from '../../shared/trace.js';
+import type { Trace, Usage } from '../../shared/trace.js';
 import { EMPTY_USAGE } from '../../shared/trace.js';
-import { errorDialectOf, type WireFormat } from '../../shared/wire-format.js';
+import { errorDialectOf } from '../../shared/wire-format.js';
 import { missingCredentialMessage, type CredentialStore } from '../credentials/credential-store.js';
-import { GatewayError, isGatewayError } from '../gateway-error.js';
+import { GatewayError } from '../gateway-error.js';
 import { renderErrorBody } from '../http/render-error.js';
 import type { ProfileRegistry } from '../profiles/profile-registry.js';
 import {
   ANTHROPIC_VERSION,
   authHeaders,
   FORWARDED_CLIENT_HEADERS,
-  isForwardableResponseHeader,
   resolveUpstreamTarget,
 } from '../providers/provider-transport.js';
 import type { CircuitBreakers } from '../routing/circuit-breaker.js';
 import { resolveTargets, type RouteTarget } from '../routing/resolve-targets.js';
 import { backoffMs, isRetryableStatus, retryAfterMs } from '../routing/retry-policy.js';
-import { createSseParser, serializeSseEvent, type SseEvent } from '../sse/sse-parser.js';
 import {
-  createStreamErrorEvents,
-  createStreamTranslator,
   estimateInputTokens,
   translateErrorBody,
   translateResponse,
 } from '../translate/index.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, type UpstreamClients } from '../upstream/upstream-clients.js';
 import { applyPolicyEdits, prepareUpstreamRequest, type ClientRequest, type PreparedUpstreamRequest } from './prepare-upstream-request.js';
+import { relayStream } from './relay-stream.js';
+import {
+  ANSWERED,
+  beginAnswer,
+  deadlineError,
+  describeTarget,
+  forwardableHeaders,
+  headerValue,
+  round,
+  setAscHeaders,
+  sleep,
+  toGatewayError,
+  toTrace,
+  transportError,
+  type RequestRun,
+  type TryFailure,
+  type TryResult,
+  type TryState,
+} from './request-run.js';
 import type { RequestGuard } from './request-guard.js';
 import type { ModelRouteSpec } from './route-spec.js';
-import { createPassthroughStream } from './passthrough-stream.js';
-import { createStreamTap, isOpenAiContentChunk, safeParse } from './stream-tap.js';
+import { safeParse } from './stream-tap.js';
 import { usageFromBody, usageFromJsonText } from './usage.js';
 
 export interface CompiledProfileRouting {
@@ -96,49 +110,6 @@ interface LastFailure {
  */
 function keepTried(previous: LastFailure | null, skipped: LastFailure): LastFailure {
   return previous !== null && previous.prepared !== null ? previous : skipped;
-}
-
-/** Mutable per-request record, turned into a `Trace` once the request ends. */
-interface RequestRun {
-  id: string;
-  route: ModelRouteSpec;
-  startedAt: Date;
-  t0: number;
-  profile: Profile | null;
-  modelRequested: string | null;
-  target: RouteTarget | null;
-  credentialFingerprint: string | null;
-  status: number;
-  errorCode: string | null;
-  ttftMs: number | null;
-  streamed: boolean;
-  usage: Usage | null;
-  attempts: Attempt[];
-  decisions: Decision[];
-  warnings: string[];
-  /**
-   * Aborts the upstream call in flight (undici takes an EventEmitter as `signal`; far cheaper per
-   * request than AbortController). Emits 'abort' when the client goes away or a first-byte timer fires.
-   */
-  upstreamSignal: EventEmitter;
-  clientGone: boolean;
-}
-
-/** What one try at one target came to, when it did not answer the client itself. */
-type TryFailure =
-  | { kind: 'upstream-error'; status: number; headers: Record<string, string | string[] | undefined>; body: Buffer; retryAfterMs: number | null }
-  | { kind: 'transport-error'; error: GatewayError };
-
-/** How one try ended: it answered the client (`upstreamFailed`: a stream cut after its first byte), the client left, or it failed before answering. */
-type TryResult = { kind: 'answered'; upstreamFailed: boolean } | 'client-gone' | TryFailure;
-
-const ANSWERED: TryResult = { kind: 'answered', upstreamFailed: false };
-
-/** One try at one target. `answering` is its attempt record, made once it starts answering the client. */
-interface TryState {
-  target: RouteTarget;
-  started: number;
-  answering: Attempt | null;
 }
 
 export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelRequestDeps) {
@@ -405,7 +376,7 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
     }
 
     if (prepared.stream && isEventStream(res.headers)) {
-      return relayStream(reply, run, res, state, prepared);
+      return relayStream(route, reply, run, res, state, prepared);
     }
 
     let raw: Buffer;
@@ -439,114 +410,6 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
     beginAnswer(run, state, res.statusCode);
     sendJson(reply, run, res.statusCode, forwardableHeaders(res.headers), out);
     return ANSWERED;
-  }
-
-  async function relayStream(
-    reply: FastifyReply,
-    run: RequestRun,
-    res: Dispatcher.ResponseData,
-    state: TryState,
-    prepared: PreparedUpstreamRequest,
-  ): Promise<TryResult> {
-    const { target } = state;
-    const parser = createSseParser();
-    const tap = createStreamTap(prepared.usageShape);
-    const translation = prepared.translation;
-    const translator = translation
-      ? createStreamTranslator(translation.to, translation.from, {
-          ...translation.ctx,
-          estimatedInputTokens: translation.estimatedInputTokens,
-        })
-      : null;
-    // Same format: bytes pass through and the tap reads only what it needs. Translation: events.
-    const passthrough = translator === null ? createPassthroughStream(tap, prepared.usageShape, { dropUsageOnlyChunk: prepared.hideUsageChunk }) : null;
-    const clientFormat: WireFormat = translation?.from ?? (target.provider.kind === 'anthropic' && route.op === 'messages' ? 'anthropic-messages' : 'openai-chat');
-    const raw = reply.raw;
-    let started = false;
-    let sawContent = false;
-
-    const start = (): void => {
-      beginAnswer(run, state, res.statusCode);
-      reply.hijack();
-      const headers = forwardableHeaders(res.headers);
-      headers['content-type'] = 'text/event-stream; charset=utf-8';
-      headers['cache-control'] = 'no-cache';
-      Object.assign(headers, ascHeaders(run));
-      raw.writeHead(res.statusCode, headers);
-      started = true;
-    };
-
-    const write = async (data: string | Buffer): Promise<void> => {
-      if (!started) start();
-      if ((sawContent || passthrough?.sawContent === true) && run.ttftMs === null) run.ttftMs = round(performance.now() - run.t0);
-      if (!raw.write(data)) await waitForDrain(raw, run);
-    };
-
-    // Translated: the translator reads usage and errors itself, so the tap is not run again; time
-    // to first token is the first content event the client receives.
-    const translateEvents = (events: ReturnType<typeof parser.push>): string => {
-      let out = '';
-      for (const ev of events) {
-        for (const t of translator!.push(ev)) {
-          if (!sawContent && isContentEvent(clientFormat, t)) sawContent = true;
-          out += serializeSseEvent(t);
-        }
-      }
-      return out;
-    };
-    const streamUsage = (): Usage | null => (translator ? presentUsage(translator.usage()) : tap.usage());
-
-    try {
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        const out = passthrough ? passthrough.push(chunk) : translateEvents(parser.push(chunk));
-        if (out.length > 0) await write(out);
-      }
-      let tail: string | Buffer;
-      if (passthrough) {
-        tail = passthrough.end();
-      } else {
-        tail = translateEvents(parser.end());
-        for (const t of translator!.end()) tail += serializeSseEvent(t);
-      }
-      if (tail.length > 0) await write(tail);
-      if (!started) start();
-      run.usage = streamUsage();
-      if (translator) run.warnings.push(...translator.warnings());
-      run.status = res.statusCode;
-      raw.end();
-      // The stream closed, but on an error the client already read (an upstream error event, or a
-      // translated stream cut short): the request failed, and the trace must say so.
-      const streamError = translator ? (translator.error()?.message ?? null) : tap.error();
-      if (streamError !== null) {
-        run.status = 502;
-        run.errorCode = 'upstream_stream_error';
-        if (state.answering) {
-          state.answering.outcome = 'error';
-          state.answering.reason = `upstream stream error: ${streamError}`;
-        }
-        return { kind: 'answered', upstreamFailed: true };
-      }
-      return ANSWERED;
-    } catch (e) {
-      run.usage = streamUsage();
-      if (translator) run.warnings.push(...translator.warnings());
-      if (run.clientGone) return 'client-gone';
-      const err = transportError(e, target);
-      if (!started) return { kind: 'transport-error', error: err };
-      // Bytes already reached the client: no fallback now; end the stream with an error it can read.
-      run.status = 502;
-      run.errorCode = 'upstream_stream_error';
-      if (state.answering) {
-        state.answering.outcome = 'error';
-        state.answering.reason = `upstream stream failed after the first byte: ${err.message}`;
-      }
-      let out = '';
-      for (const ev of createStreamErrorEvents(clientFormat, { type: 'api_error', message: `upstream stream from "${target.provider.id}" failed: ${err.message}` })) {
-        out += serializeSseEvent(ev);
-      }
-      raw.end(out);
-      return { kind: 'answered', upstreamFailed: true };
-    }
   }
 
   function sendUpstreamError(reply: FastifyReply, run: RequestRun, failure: Extract<TryFailure, { kind: 'upstream-error' }>, target: RouteTarget, prepared: PreparedUpstreamRequest | null): void {
@@ -619,111 +482,9 @@ function forwardedQuery(request: FastifyRequest, prepared: PreparedUpstreamReque
   return q === -1 ? '' : request.url.slice(q);
 }
 
-function forwardableHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || !isForwardableResponseHeader(name) || name === 'content-type') continue;
-    out[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return out;
-}
-
 function isEventStream(headers: Record<string, string | string[] | undefined>): boolean {
   const ct = headerValue(headers['content-type']);
   return ct !== undefined && ct.includes('text/event-stream');
-}
-
-function ascHeaders(run: RequestRun): Record<string, string> {
-  const headers: Record<string, string> = {
-    'x-asc-request-id': run.id,
-    'x-asc-provider': run.target?.provider.id ?? 'none',
-    'x-asc-model': run.target?.model ?? 'none',
-  };
-  const attempts = summarizeAttempts(run.attempts);
-  if (attempts.length > 0) headers['x-asc-attempts'] = attempts;
-  return headers;
-}
-
-function setAscHeaders(reply: FastifyReply, run: RequestRun): void {
-  reply.headers(ascHeaders(run));
-}
-
-/** `provider/model=status` (or the outcome when there was no status) per attempt, in order. */
-function summarizeAttempts(attempts: readonly Attempt[]): string {
-  return attempts.map((a) => `${a.providerId}/${a.model}=${a.status ?? a.outcome}`).join(', ');
-}
-
-/**
- * Records the try that is about to answer the client, before the response headers go out, so
- * `x-asc-attempts` and the trace both list it. Its duration is filled in when the try ends.
- */
-function beginAnswer(run: RequestRun, state: TryState, status: number): void {
-  state.answering = { providerId: state.target.provider.id, model: state.target.model, outcome: status < 400 ? 'ok' : 'error', status, durationMs: 0 };
-  run.attempts.push(state.answering);
-}
-
-/** Whether an event sent to the client carries generated output (text or tool arguments). */
-function isContentEvent(format: WireFormat, ev: SseEvent): boolean {
-  return format === 'anthropic-messages' ? ev.event === 'content_block_delta' : isOpenAiContentChunk(ev.data);
-}
-
-/** A usage with no token counts at all is no usage (the cost is then unknown, not zero). */
-function presentUsage(u: Usage): Usage | null {
-  return u.inputTokens === null && u.outputTokens === null ? null : u;
-}
-
-function deadlineError(timeoutMs: number): GatewayError {
-  return new GatewayError('upstream_timeout', `No provider answered within the routing deadline (routing.timeoutMs = ${timeoutMs} ms).`);
-}
-
-function toTrace(run: RequestRun, clientKeyId: string, usage: Usage, cost: { usd: number | null; note: string | null }): Trace {
-  return {
-    id: run.id,
-    startedAt: run.startedAt.toISOString(),
-    endedAt: new Date().toISOString(),
-    tenant: run.profile?.tenant ?? null,
-    profileVersion: run.profile?.version ?? null,
-    clientKeyId,
-    route: run.route.id,
-    method: 'POST',
-    modelRequested: run.modelRequested,
-    providerId: run.target?.provider.id ?? null,
-    providerRegion: run.target?.provider.region ?? null,
-    modelUsed: run.target?.model ?? null,
-    credentialFingerprint: run.credentialFingerprint,
-    status: run.status,
-    errorCode: run.errorCode,
-    latencyMs: round(performance.now() - run.t0),
-    ttftMs: run.ttftMs,
-    streamed: run.streamed,
-    usage,
-    costUsd: cost.usd,
-    costNote: cost.note,
-    attempts: run.attempts,
-    decisions: run.decisions,
-    warnings: run.warnings,
-  };
-}
-
-function toGatewayError(e: unknown): GatewayError {
-  if (isGatewayError(e)) return e;
-  return new GatewayError('internal_error', `internal error: ${(e as Error)?.message ?? String(e)}`, { cause: e });
-}
-
-function describeTarget(target: RouteTarget): string {
-  return `provider "${target.provider.id}" (${target.provider.baseUrl})`;
-}
-
-function transportError(e: unknown, target: RouteTarget): GatewayError {
-  const code = (e as { code?: string })?.code ?? '';
-  const where = describeTarget(target);
-  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
-    return new GatewayError('upstream_timeout', `Timed out waiting for ${where}.`, { cause: e });
-  }
-  if (code === 'UND_ERR_BODY_TIMEOUT') {
-    return new GatewayError('upstream_timeout', `${where} stopped sending in the middle of its response.`, { cause: e });
-  }
-  return new GatewayError('upstream_unreachable', `Could not reach ${where}: ${(e as Error)?.message ?? code}.`, { cause: e });
 }
 
 async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {
@@ -734,40 +495,4 @@ async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<
     if (size <= limit) parts.push(chunk);
   }
   return Buffer.concat(parts);
-}
-
-function waitForDrain(stream: NodeJS.WritableStream, run: RequestRun): Promise<void> {
-  return untilAbortOr(run, (done) => {
-    stream.once('drain', done);
-    return () => stream.off('drain', done);
-  });
-}
-
-function sleep(ms: number, run: RequestRun): Promise<void> {
-  return untilAbortOr(run, (done) => {
-    const t = setTimeout(done, ms);
-    return () => clearTimeout(t);
-  });
-}
-
-/** Resolves when `arm`'s event fires or the client goes away, whichever comes first. */
-function untilAbortOr(run: RequestRun, arm: (done: () => void) => () => void): Promise<void> {
-  if (run.clientGone) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      disarm();
-      run.upstreamSignal.off('abort', done);
-      resolve();
-    };
-    const disarm = arm(done);
-    run.upstreamSignal.once('abort', done);
-  });
-}
-
-function headerValue(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
 }

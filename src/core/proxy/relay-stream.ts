@@ -1,0 +1,147 @@
+import type { FastifyReply } from 'fastify';
+import type { Dispatcher } from 'undici';
+import type { Usage } from '../../shared/trace.js';
+import type { WireFormat } from '../../shared/wire-format.js';
+import { createSseParser, serializeSseEvent, type SseEvent } from '../sse/sse-parser.js';
+import { createStreamErrorEvents, createStreamTranslator } from '../translate/index.js';
+import { createPassthroughStream } from './passthrough-stream.js';
+import type { PreparedUpstreamRequest } from './prepare-upstream-request.js';
+import {
+  ANSWERED,
+  ascHeaders,
+  beginAnswer,
+  forwardableHeaders,
+  round,
+  transportError,
+  waitForDrain,
+  type RequestRun,
+  type TryResult,
+  type TryState,
+} from './request-run.js';
+import type { ModelRouteSpec } from './route-spec.js';
+import { createStreamTap, isOpenAiContentChunk } from './stream-tap.js';
+
+/**
+ * Relays an upstream event stream to the client: bytes as they come for a same-format stream
+ * (a side tap reads usage, errors and time to first token), translated events otherwise. Once
+ * the first byte is out there is no fallback: an upstream failure ends the stream with an error
+ * event the client's SDK can read.
+ */
+export async function relayStream(
+  route: ModelRouteSpec,
+  reply: FastifyReply,
+  run: RequestRun,
+  res: Dispatcher.ResponseData,
+  state: TryState,
+  prepared: PreparedUpstreamRequest,
+): Promise<TryResult> {
+  const { target } = state;
+  const parser = createSseParser();
+  const tap = createStreamTap(prepared.usageShape);
+  const translation = prepared.translation;
+  const translator = translation
+    ? createStreamTranslator(translation.to, translation.from, {
+        ...translation.ctx,
+        estimatedInputTokens: translation.estimatedInputTokens,
+      })
+    : null;
+  // Same format: bytes pass through and the tap reads only what it needs. Translation: events.
+  const passthrough = translator === null ? createPassthroughStream(tap, prepared.usageShape, { dropUsageOnlyChunk: prepared.hideUsageChunk }) : null;
+  const clientFormat: WireFormat = translation?.from ?? (target.provider.kind === 'anthropic' && route.op === 'messages' ? 'anthropic-messages' : 'openai-chat');
+  const raw = reply.raw;
+  let started = false;
+  let sawContent = false;
+
+  const start = (): void => {
+    beginAnswer(run, state, res.statusCode);
+    reply.hijack();
+    const headers = forwardableHeaders(res.headers);
+    headers['content-type'] = 'text/event-stream; charset=utf-8';
+    headers['cache-control'] = 'no-cache';
+    Object.assign(headers, ascHeaders(run));
+    raw.writeHead(res.statusCode, headers);
+    started = true;
+  };
+
+  const write = async (data: string | Buffer): Promise<void> => {
+    if (!started) start();
+    if ((sawContent || passthrough?.sawContent === true) && run.ttftMs === null) run.ttftMs = round(performance.now() - run.t0);
+    if (!raw.write(data)) await waitForDrain(raw, run);
+  };
+
+  // Translated: the translator reads usage and errors itself, so the tap is not run again; time
+  // to first token is the first content event the client receives.
+  const translateEvents = (events: ReturnType<typeof parser.push>): string => {
+    let out = '';
+    for (const ev of events) {
+      for (const t of translator!.push(ev)) {
+        if (!sawContent && isContentEvent(clientFormat, t)) sawContent = true;
+        out += serializeSseEvent(t);
+      }
+    }
+    return out;
+  };
+  const streamUsage = (): Usage | null => (translator ? presentUsage(translator.usage()) : tap.usage());
+
+  try {
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      const out = passthrough ? passthrough.push(chunk) : translateEvents(parser.push(chunk));
+      if (out.length > 0) await write(out);
+    }
+    let tail: string | Buffer;
+    if (passthrough) {
+      tail = passthrough.end();
+    } else {
+      tail = translateEvents(parser.end());
+      for (const t of translator!.end()) tail += serializeSseEvent(t);
+    }
+    if (tail.length > 0) await write(tail);
+    if (!started) start();
+    run.usage = streamUsage();
+    if (translator) run.warnings.push(...translator.warnings());
+    run.status = res.statusCode;
+    raw.end();
+    // The stream closed, but on an error the client already read (an upstream error event, or a
+    // translated stream cut short): the request failed, and the trace must say so.
+    const streamError = translator ? (translator.error()?.message ?? null) : tap.error();
+    if (streamError !== null) {
+      run.status = 502;
+      run.errorCode = 'upstream_stream_error';
+      if (state.answering) {
+        state.answering.outcome = 'error';
+        state.answering.reason = `upstream stream error: ${streamError}`;
+      }
+      return { kind: 'answered', upstreamFailed: true };
+    }
+    return ANSWERED;
+  } catch (e) {
+    run.usage = streamUsage();
+    if (translator) run.warnings.push(...translator.warnings());
+    if (run.clientGone) return 'client-gone';
+    const err = transportError(e, target);
+    if (!started) return { kind: 'transport-error', error: err };
+    // Bytes already reached the client: no fallback now; end the stream with an error it can read.
+    run.status = 502;
+    run.errorCode = 'upstream_stream_error';
+    if (state.answering) {
+      state.answering.outcome = 'error';
+      state.answering.reason = `upstream stream failed after the first byte: ${err.message}`;
+    }
+    let out = '';
+    for (const ev of createStreamErrorEvents(clientFormat, { type: 'api_error', message: `upstream stream from "${target.provider.id}" failed: ${err.message}` })) {
+      out += serializeSseEvent(ev);
+    }
+    raw.end(out);
+    return { kind: 'answered', upstreamFailed: true };
+  }
+}
+
+/** Whether an event sent to the client carries generated output (text or tool arguments). */
+function isContentEvent(format: WireFormat, ev: SseEvent): boolean {
+  return format === 'anthropic-messages' ? ev.event === 'content_block_delta' : isOpenAiContentChunk(ev.data);
+}
+
+/** A usage with no token counts at all is no usage (the cost is then unknown, not zero). */
+function presentUsage(u: Usage): Usage | null {
+  return u.inputTokens === null && u.outputTokens === null ? null : u;
+}
