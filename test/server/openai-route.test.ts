@@ -149,6 +149,18 @@ describe('upstream errors', () => {
     expect(trace!.attempts.map((a) => a.status)).toEqual([500, 500]);
   });
 
+  it('delivers each event as the upstream sends it, never holding the stream back', async () => {
+    t.upstream.enqueue('openai', { chunkDelayMs: 120 });
+    const started = performance.now();
+    const stream = await t.openai.chat.completions.create({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'one two three four' }], stream: true });
+    const arrivals: number[] = [];
+    for await (const chunk of stream) if (chunk.choices[0]?.delta.content) arrivals.push(performance.now() - started);
+    expect(arrivals.length).toBeGreaterThanOrEqual(3);
+    // Consecutive content events arrive about one upstream gap apart, not in one burst at the end.
+    for (let i = 1; i < arrivals.length; i++) expect(arrivals[i]! - arrivals[i - 1]!).toBeGreaterThan(60);
+    await t.nextTraces();
+  });
+
   it('aborts the upstream request at once when the client disconnects', async () => {
     t.upstream.enqueue('openai', { chunkDelayMs: 300 });
     const controller = new AbortController();

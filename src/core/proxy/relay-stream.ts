@@ -63,8 +63,21 @@ export async function relayStream(
     started = true;
   };
 
+  // Writes are corked until the end of this event-loop turn, so a chunk and the stream's end that
+  // arrive together (the usual last read: final events plus the upstream's terminator) leave in
+  // one syscall with the chunked-encoding terminator; `end()` uncorks fully. Nothing waits on a timer.
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    if (!raw.writableEnded) raw.uncork();
+  };
   const write = async (data: string | Buffer): Promise<void> => {
     if (!started) start();
+    if (!corked) {
+      corked = true;
+      raw.cork();
+      setImmediate(uncork);
+    }
     if ((sawContent || passthrough?.sawContent === true) && run.ttftMs === null) run.ttftMs = round(performance.now() - run.t0);
     if (!raw.write(data)) await waitForDrain(raw, run);
   };
