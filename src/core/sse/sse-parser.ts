@@ -80,9 +80,13 @@ export function createSseParser(): SseParser {
 
   function drain(out: SseEvent[]): void {
     let start = 0;
+    // The next CR is searched for again only once a line has passed it: searching per line would
+    // rescan the rest of the buffer for every line (quadratic in the chunk size; most streams have
+    // no CR at all).
+    let cr = buffer.indexOf('\r');
     for (;;) {
       const lf = buffer.indexOf('\n', start);
-      const cr = buffer.indexOf('\r', start);
+      if (cr !== -1 && cr < start) cr = buffer.indexOf('\r', start);
       let end: number;
       let next: number;
       if (cr !== -1 && (lf === -1 || cr < lf)) {
