@@ -1,6 +1,6 @@
 import type { Usage } from '../../shared/trace.js';
 import type { SseEvent } from '../sse/sse-parser.js';
-import { mergeUsage, usageFromAnthropic, usageFromOpenAiChat, usageFromOpenAiResponses, type UsageShape } from './usage.js';
+import { mergeUsage, usageFromAnthropic, usageFromJsonText, usageFromOpenAiResponses, type UsageShape } from './usage.js';
 
 /**
  * Reads a provider's stream on the side: usage, whether an event carries generated output (for
@@ -32,11 +32,9 @@ export function createStreamTap(shape: UsageShape): StreamTap {
         observe(ev) {
           const d = ev.data;
           // @see https://platform.openai.com/docs/api-reference/chat-streaming (errors arrive as a data line with `error`)
-          if (d.startsWith('{"error"')) noteError(d);
-          if (d.includes('"usage":{')) {
-            const parsed = safeParse(d);
-            take(usageFromOpenAiChat(parsed?.usage));
-          }
+          if (OPENAI_ERROR_EVENT.test(d)) noteError(d);
+          // Only the usage object is parsed, not the whole chunk around it.
+          if (hasUsageObject(d)) take(usageFromJsonText('openai-chat', d));
           return isOpenAiContentChunk(d);
         },
         usage: () => usage,
@@ -106,5 +104,21 @@ export function safeParse(data: string): Record<string, unknown> | undefined {
  * @see https://platform.openai.com/docs/api-reference/chat/create#chat-create-stream_options
  */
 export function isOpenAiUsageOnlyChunk(ev: SseEvent): boolean {
-  return ev.data.includes('"choices":[]') && ev.data.includes('"usage":{');
+  return EMPTY_CHOICES.test(ev.data) && hasUsageObject(ev.data);
+}
+
+const OPENAI_ERROR_EVENT = /^\s*\{\s*"error"/;
+const EMPTY_CHOICES = /"choices":\s*\[\s*\]/;
+
+/**
+ * `"usage": {…}` rather than the `"usage": null` every other include_usage chunk carries; compact
+ * (OpenAI) or spaced (OpenAI-compatible servers that pretty-print) JSON alike.
+ */
+export function hasUsageObject(data: string): boolean {
+  for (let at = data.indexOf('"usage":'); at !== -1; at = data.indexOf('"usage":', at + 8)) {
+    let i = at + 8;
+    while (data.charCodeAt(i) === 32) i++;
+    if (data.charCodeAt(i) === 123 /* { */) return true;
+  }
+  return false;
 }

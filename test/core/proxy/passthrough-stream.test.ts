@@ -72,6 +72,22 @@ describe('a same-format stream passed through with a side tap', () => {
     );
   });
 
+  it('reads and cuts the usage chunk of a server that writes spaced JSON ("usage": {, "choices": [])', () => {
+    // Python servers built on json.dumps' default separators write `"key": value`.
+    const spaced = (text: string): string =>
+      text.replace(/^data: (\{.*\})$/gm, (_m, json: string) => `data: ${JSON.stringify(JSON.parse(json)).replace(/":/g, '": ').replace(/,"/g, ', "')}`);
+    fc.assert(
+      fc.property(words, points, (w, p) => {
+        const kept = run('openai-chat', spaced(openAiStream(w, true)), p, false);
+        expect(kept.out).toBe(spaced(openAiStream(w, true)));
+        expect(kept.usage).toEqual({ inputTokens: 7, outputTokens: w.length, cachedInputTokens: null, cacheWriteTokens: null });
+        const dropped = run('openai-chat', spaced(openAiStream(w, true)), p, true);
+        expect(dropped.out).toBe(spaced(openAiStream(w, false)));
+        expect(dropped.usage?.outputTokens).toBe(w.length);
+      }),
+    );
+  });
+
   it('forwards Anthropic bytes unchanged with usage from message_start and message_delta', () => {
     fc.assert(
       fc.property(words, points, (w, p) => {
