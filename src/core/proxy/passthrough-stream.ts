@@ -30,8 +30,9 @@ const EMPTY = Buffer.alloc(0);
  * is a pass over every byte of the stream, so there are as few as the shape allows.
  */
 const MARKERS: Record<UsageShape, readonly Buffer[]> = {
-  // Every include_usage chunk says `"usage":null`; only the last one carries an object (see
-  // `wantsEvent`). One needle covers the compact and the `"usage": {` spellings.
+  // Every include_usage chunk says `"usage":null`; only the last one carries an object (hits on
+  // the null placeholder are skipped, see `isNullUsage`). One needle covers the compact and the
+  // `"usage": {` spellings.
   'openai-chat': [Buffer.from('"usage":'), Buffer.from('"error"')],
   anthropic: [Buffer.from('"usage"'), Buffer.from('error')],
   'openai-responses': [Buffer.from('"usage"'), Buffer.from('error')],

@@ -18,16 +18,16 @@ export interface ClientRequest {
 }
 
 /** Takes the policy's version of the body, noting whether it rewrote fields or only added some. */
-export function applyPolicyEdits(req: ClientRequest, edited: Record<string, unknown>): void {
-  if (edited === req.body) return;
+export function applyPolicyEdits(req: ClientRequest, policyBody: Record<string, unknown>): void {
+  if (policyBody === req.body) return;
   const added = [...req.addedFields];
-  for (const key of Object.keys(edited)) {
+  for (const key of Object.keys(policyBody)) {
     if (!(key in req.body)) added.push(key);
-    else if (edited[key] !== req.body[key]) req.edited = true;
+    else if (policyBody[key] !== req.body[key]) req.edited = true;
   }
   // A removed field is a rewrite too.
-  if (Object.keys(req.body).some((key) => !(key in edited))) req.edited = true;
-  req.body = edited;
+  if (Object.keys(req.body).some((key) => !(key in policyBody))) req.edited = true;
+  req.body = policyBody;
   req.addedFields = added;
 }
 
