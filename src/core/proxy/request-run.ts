@@ -72,7 +72,7 @@ export function setAscHeaders(reply: FastifyReply, run: RequestRun): void {
 }
 
 /** `provider/model=status` (or the outcome when there was no status) per attempt, in order. */
-export function summarizeAttempts(attempts: readonly Attempt[]): string {
+function summarizeAttempts(attempts: readonly Attempt[]): string {
   return attempts.map((a) => `${a.providerId}/${a.model}=${a.status ?? a.outcome}`).join(', ');
 }
 
