@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createPassthroughStream } from '../../../src/core/proxy/passthrough-stream.js';
 import { createStreamTap } from '../../../src/core/proxy/stream-tap.js';
 import type { UsageShape } from '../../../src/core/proxy/usage.js';
+import { splitAt } from '../../support/split-at.js';
 
 function openAiStream(words: string[], withUsage: boolean): string {
   const chunk = (delta: Record<string, unknown>, finish: string | null = null): string =>
@@ -24,24 +25,12 @@ function anthropicStream(words: string[]): string {
   return s + ev('message_stop', { type: 'message_stop' });
 }
 
-/** Splits bytes at the given cut points (which may fall inside multi-byte characters). */
-function cut(bytes: Buffer, points: number[]): Buffer[] {
-  const sorted = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const p of sorted) {
-    out.push(bytes.subarray(prev, p));
-    prev = p;
-  }
-  out.push(bytes.subarray(prev));
-  return out.filter((b) => b.length > 0);
-}
-
 function run(shape: UsageShape, text: string, points: number[], drop: boolean) {
   const tap = createStreamTap(shape);
   const stream = createPassthroughStream(tap, shape, { dropUsageOnlyChunk: drop });
   const parts: Buffer[] = [];
-  for (const c of cut(Buffer.from(text), points)) parts.push(Buffer.from(stream.push(c)));
+  const bytes = Buffer.from(text);
+  for (const c of splitAt(bytes, points.map((p) => p % (bytes.length + 1)))) parts.push(Buffer.from(stream.push(c)));
   parts.push(Buffer.from(stream.end()));
   return { out: Buffer.concat(parts).toString(), usage: tap.usage(), sawContent: stream.sawContent };
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { SseEvent } from '../../../src/core/sse/sse-parser.js';
 import { createStreamTranslator, translateResponse } from '../../../src/core/translate/index.js';
 import { CTX, assembleAnthropicStream, assembleOpenAiStream } from './stream-assembly.js';
+import { splitAt } from '../../support/split-at.js';
 
 /**
  * A translated stream, assembled the way a client SDK assembles it, equals the translation of the
@@ -33,15 +34,7 @@ const response = fc.record({
 type Resp = typeof response extends fc.Arbitrary<infer T> ? T : never;
 
 function split(s: string, cuts: number[]): string[] {
-  const points = [...new Set(cuts.map((c) => Math.floor(c * s.length)))].filter((p) => p > 0 && p < s.length).sort((a, b) => a - b);
-  const out: string[] = [];
-  let prev = 0;
-  for (const p of points) {
-    out.push(s.slice(prev, p));
-    prev = p;
-  }
-  out.push(s.slice(prev));
-  return out.filter((f) => f.length > 0);
+  return splitAt(s, cuts.map((c) => Math.floor(c * s.length)));
 }
 
 const ANTHROPIC_STOP: J = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use' };
