@@ -2,6 +2,7 @@ import type { ProviderKind } from '../../shared/policy-schema.js';
 import type { WireFormat } from '../../shared/wire-format.js';
 import type { UpstreamOperation } from '../providers/provider-transport.js';
 import type { RouteTarget } from '../routing/resolve-targets.js';
+import { asRecord } from '../translate/json-guards.js';
 import { convertToMistralDialect, estimateInputTokens, translateRequest, type TranslationContext } from '../translate/index.js';
 import { chatFormatOf, type ModelRouteSpec } from './route-spec.js';
 import type { UsageShape } from './usage.js';
@@ -95,7 +96,7 @@ export function prepareUpstreamRequest(route: ModelRouteSpec, req: ClientRequest
   if (route.op === 'chat' && kind === 'openai' && req.stream && !wantsUsage(body)) {
     if (body.stream_options === undefined) added = [...added, 'stream_options'];
     else rewritten = true;
-    body = { ...body, stream_options: { ...(asObject(body.stream_options) ?? {}), include_usage: true } };
+    body = { ...body, stream_options: { ...asRecord(body.stream_options), include_usage: true } };
     hideUsageChunk = true;
   }
   if (route.op === 'chat' && kind === 'mistral') {
@@ -163,9 +164,5 @@ function usageShapeOf(op: UpstreamOperation, kind: ProviderKind): UsageShape {
 }
 
 function wantsUsage(body: Record<string, unknown>): boolean {
-  return asObject(body.stream_options)?.include_usage === true;
-}
-
-function asObject(v: unknown): Record<string, unknown> | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  return asRecord(body.stream_options).include_usage === true;
 }

@@ -1,16 +1,12 @@
 import type { Usage } from '../../shared/trace.js';
+import { asRecord, isRecord } from '../translate/json-guards.js';
 import { completeUsage, mapAnthropicUsage, mapOpenAiUsage } from '../translate/usage-mapping.js';
 
 /** Which provider usage object shape a body or stream carries. */
 export type UsageShape = 'openai-chat' | 'openai-responses' | 'anthropic' | 'none';
 
-type Json = Record<string, unknown>;
-
 function int(v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.trunc(v) : null;
-}
-function obj(v: unknown): Json | undefined {
-  return v !== null && typeof v === 'object' ? (v as Json) : undefined;
 }
 
 /**
@@ -21,29 +17,29 @@ function obj(v: unknown): Json | undefined {
  * @see https://docs.anthropic.com/en/api/messages#response-usage
  */
 export function usageFromOpenAiChat(usage: unknown): Usage | null {
-  return obj(usage) ? mapOpenAiUsage(usage) : null;
+  return isRecord(usage) ? mapOpenAiUsage(usage) : null;
 }
 
 export function usageFromAnthropic(usage: unknown): Usage | null {
-  return obj(usage) ? completeUsage(mapAnthropicUsage(usage)) : null;
+  return isRecord(usage) ? completeUsage(mapAnthropicUsage(usage)) : null;
 }
 
 /** @see https://platform.openai.com/docs/api-reference/responses/object#responses/object-usage */
 export function usageFromOpenAiResponses(usage: unknown): Usage | null {
-  const u = obj(usage);
-  if (!u) return null;
+  if (!isRecord(usage)) return null;
+  const u = usage;
   return {
     inputTokens: int(u.input_tokens),
     outputTokens: int(u.output_tokens),
-    cachedInputTokens: int(obj(u.input_tokens_details)?.cached_tokens),
+    cachedInputTokens: int(asRecord(u.input_tokens_details).cached_tokens),
     cacheWriteTokens: null,
   };
 }
 
 /** Usage from a whole JSON response body. */
 export function usageFromBody(shape: UsageShape, body: unknown): Usage | null {
-  const b = obj(body);
-  if (!b) return null;
+  if (!isRecord(body)) return null;
+  const b = body;
   switch (shape) {
     case 'openai-chat':
       return usageFromOpenAiChat(b.usage);
