@@ -103,16 +103,19 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     log(`ASC: ignoring local settings: ${e.message}`);
     return {};
   });
-  if (settings.activeProfile && settings.activeProfile !== doc.active) {
-    if (profiles.list().some((p) => p.tenant === settings.activeProfile)) profiles.setActive(settings.activeProfile);
-    else log(`ASC: the active profile chosen earlier ("${settings.activeProfile}") is not in ${policySource}; using "${doc.active}".`);
-  }
+  /** `asc profiles use` writes the choice to the settings file; a tenant the policy lacks is refused. */
+  const applyActiveChoice = (tenant: string | undefined, refused: (tenant: string) => string): void => {
+    if (!tenant || tenant === profiles.active().profile.tenant) return;
+    if (profiles.list().some((p) => p.tenant === tenant)) profiles.setActive(tenant);
+    else log(refused(tenant));
+  };
+  applyActiveChoice(settings.activeProfile, (t) => `ASC: the active profile chosen earlier ("${t}") is not in ${policySource}; using "${doc.active}".`);
   await updateLocalSettings(opts.dataDir, { policyFile: opts.policyFile ? resolvePath(opts.policyFile) : undefined });
 
   const store = openGatewayStore({ dataDir: opts.dataDir, onError: (e) => log(`ASC: storage: ${e.message}`) });
   const bus = createTraceBus((e) => log(`ASC: trace listener failed: ${(e as Error).message}`));
-  // Pools are shared by every profile that names the same origin: connect timeout is the active
-  // profile's at start (first-byte and idle timeouts are per request).
+  // Pools are shared by every profile that names the same origin (and connect timeout); each
+  // request passes its own profile's timeouts.
   const upstream = opts.upstream ?? createUpstreamClients();
   const guard = createPolicyGuard({ pricing });
   const seededWindows = new Set<string>();
@@ -123,11 +126,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const now = Date.now();
     for (const { tenant } of profiles.list()) {
       for (const budget of profiles.resolve(tenant).profile.budgets ?? []) {
-        const key = `${tenant}\u0000${windowKeyFor(budget, now)}`;
+        const windowKey = windowKeyFor(budget, now);
+        const key = `${tenant}\u0000${windowKey}`;
         if (seededWindows.has(key)) continue;
         seededWindows.add(key);
         const spent = store.spendSince(tenant, new Date(budgetWindowStartMs(budget, now)).toISOString());
-        guard.budgets.seed(tenant, windowKeyFor(budget, now), spent);
+        guard.budgets.seed(tenant, windowKey, spent);
       }
     }
   }
@@ -215,12 +219,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     };
     const onSettings = debounce(() => {
       readLocalSettings(opts.dataDir).then(
-        (next) => {
-          if (next.activeProfile && next.activeProfile !== profiles.active().profile.tenant) {
-            if (profiles.list().some((p) => p.tenant === next.activeProfile)) profiles.setActive(next.activeProfile);
-            else log(`ASC: cannot switch to unknown profile "${next.activeProfile}"`);
-          }
-        },
+        (next) => applyActiveChoice(next.activeProfile, (t) => `ASC: cannot switch to unknown profile "${t}"`),
         (e: Error) => log(`ASC: ignoring local settings: ${e.message}`),
       );
     });
