@@ -23,6 +23,7 @@ import {
   translateErrorBody,
   translateResponse,
 } from '../translate/index.js';
+import { isRecord } from '../translate/json-guards.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, type UpstreamClients } from '../upstream/upstream-clients.js';
 import { applyPolicyEdits, prepareUpstreamRequest, type ClientRequest, type PreparedUpstreamRequest } from './prepare-upstream-request.js';
 import { relayStream } from './relay-stream.js';
@@ -441,11 +442,8 @@ function parseClientRequest(body: unknown): ClientRequest {
   } catch (e) {
     throw new GatewayError('invalid_json', `The request body is not valid JSON: ${(e as Error).message}`);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new GatewayError('invalid_json', 'The request body must be a JSON object.');
-  }
-  const obj = parsed as Record<string, unknown>;
-  return { raw: body, body: obj, edited: false, addedFields: [], stream: obj.stream === true };
+  if (!isRecord(parsed)) throw new GatewayError('invalid_json', 'The request body must be a JSON object.');
+  return { raw: body, body: parsed, edited: false, addedFields: [], stream: parsed.stream === true };
 }
 
 function upstreamHeaders(request: FastifyRequest, target: RouteTarget, prepared: PreparedUpstreamRequest, secret: string): Record<string, string> {
