@@ -319,6 +319,30 @@ function jsonValue(k: string, v: unknown, localKey: string): unknown {
 }
 
 /** Rotates a list by r (round r starts with a different target). */
+/**
+ * Idle RSS is read once the servers have settled. V8 gives back its young generation and compacts
+ * only several seconds after allocation stops (its memory reducer), so RSS 1 s after the preflight
+ * is still the footprint of the last requests, not of an idle process. Settled: at least `minMs`
+ * without traffic and the last `window` samples of every server within `spreadMb`; at most `maxMs`.
+ * Both figures are reported.
+ */
+const IDLE_SETTLE = { minMs: 10_000, maxMs: 20_000, everyMs: 500, window: 6, spreadMb: 0.5 } as const;
+
+async function settledRss(pids: number[]): Promise<number[]> {
+  const started = Date.now();
+  const samples: number[][] = pids.map(() => []);
+  for (;;) {
+    pids.forEach((pid, i) => samples[i]?.push(memMb(pid)?.rss ?? NaN));
+    const steady = samples.every((s) => {
+      const recent = s.slice(-IDLE_SETTLE.window);
+      return recent.length === IDLE_SETTLE.window && Math.max(...recent) - Math.min(...recent) <= IDLE_SETTLE.spreadMb;
+    });
+    const elapsed = Date.now() - started;
+    if ((elapsed >= IDLE_SETTLE.minMs && steady) || elapsed >= IDLE_SETTLE.maxMs) return samples.map((s) => s[s.length - 1] ?? NaN);
+    await sleep(IDLE_SETTLE.everyMs);
+  }
+}
+
 function rotate<T>(xs: T[], r: number): T[] {
   if (xs.length === 0) return xs;
   const k = r % xs.length;
@@ -349,7 +373,7 @@ function planLine(flags: Flags): string {
   const series = 3 * (asc ? 3 : 2) + (asc ? 2 : 0) + d;
   const seqS = flags.rounds * series * flags.seqCount * 0.001;
   const gr = real && !flags.noGuardrails ? (flags.quick ? 1 : 3) : 0;
-  const total = loadS + seqS + gr + 6;
+  const total = loadS + seqS + gr + 6 + IDLE_SETTLE.minMs / 1000;
   return (
     `plan: ${flags.rounds} round(s); load runs: ${a} (a) + ${c} (c) + ${d} (d) = ${n} × ${flags.durationS} s per round ` +
     `(+ ${flags.warmupS} s warm-up each), ${flags.connections} connections, delays ${flags.delays.join('/')} ms; ` +
@@ -481,9 +505,18 @@ async function main(): Promise<void> {
     if (enforcement) log(`(d) probes: ${enforcement}`);
 
     await sleep(1000);
+    const measured = targets.filter((t) => t.pid !== undefined && t.available);
+    const afterPreflight = new Map(measured.map((t) => [t.id, memMb(t.pid as number)?.rss ?? NaN]));
+    log(`idle RSS: waiting for every server to settle (${IDLE_SETTLE.minMs / 1000}–${IDLE_SETTLE.maxMs / 1000} s without traffic)`);
+    const settled = await settledRss(measured.map((t) => t.pid as number));
     const memory: MemRow[] = targets
       .filter((t) => t.pid !== undefined)
-      .map((t) => ({ target: t.id, idleRssMb: t.available ? (memMb(t.pid as number)?.rss ?? NaN) : NaN, peakUnderLoadMb: NaN }));
+      .map((t) => ({
+        target: t.id,
+        rssAfterPreflightMb: afterPreflight.get(t.id) ?? NaN,
+        idleRssMb: t.available ? (settled[measured.findIndex((m) => m.id === t.id)] ?? NaN) : NaN,
+        peakUnderLoadMb: NaN,
+      }));
 
     const runnable = (s: Scenario): boolean => s.available && (byId.get(s.target)?.available ?? false);
     const loadGroups = groupByKey(scenarios.filter((s) => s.mode === 'load'));

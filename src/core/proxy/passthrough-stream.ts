@@ -26,24 +26,22 @@ const CR = 13;
 const EMPTY = Buffer.alloc(0);
 
 /**
- * Byte patterns that make an event worth parsing once content flows, per usage shape. Each scan
- * is a pass over every byte of the stream, so there are as few as the shape allows.
+ * What makes an event worth parsing once content flows, per usage shape: one pass over each
+ * complete-events region. A regular expression over the region's one-byte (latin1) copy is several
+ * times cheaper than `Buffer#indexOf` per needle here: needles that start with `"` stop the
+ * byte search at almost every byte of JSON. Latin1 keeps string offsets equal to byte offsets.
  */
-const MARKERS: Record<UsageShape, readonly Buffer[]> = {
-  // Every include_usage chunk says `"usage":null`; only the last one carries an object (hits on
-  // the null placeholder are skipped, see `isNullUsage`). One needle covers the compact and the
-  // `"usage": {` spellings.
-  'openai-chat': [Buffer.from('"usage":'), Buffer.from('"error"')],
-  anthropic: [Buffer.from('"usage"'), Buffer.from('error')],
-  'openai-responses': [Buffer.from('"usage"'), Buffer.from('error')],
-  none: [],
+const MARKERS: Record<UsageShape, RegExp | null> = {
+  // Every include_usage chunk says `"usage":null`; only the last one carries an object. Compact
+  // and spaced (`"usage": {`) JSON alike.
+  'openai-chat': /"usage":\s*\{|"error"/g,
+  anthropic: /"usage"|error/g,
+  'openai-responses': /"usage"|error/g,
+  none: null,
 };
-const OPENAI_USAGE = MARKERS['openai-chat'][0]!;
-const SPACE = 0x20;
-const LETTER_N = 0x6e;
 
 export function createPassthroughStream(tap: StreamTap, shape: UsageShape, opts: { dropUsageOnlyChunk: boolean }): PassthroughStream {
-  const markers = MARKERS[shape];
+  const marker = MARKERS[shape];
   const drop = opts.dropUsageOnlyChunk;
   /** Bytes after the last complete event: the start of an event still arriving. */
   let carry: Buffer = EMPTY;
@@ -60,21 +58,20 @@ export function createPassthroughStream(tap: StreamTap, shape: UsageShape, opts:
 
   /** [start, end) of each event in `bytes` from `from` on (complete events) that holds a marker, in stream order. */
   function markedRanges(bytes: Buffer, from: number): [number, number][] {
-    const starts: number[] = [];
-    for (const m of markers) {
-      for (let at = bytes.indexOf(m, from); at !== -1; at = bytes.indexOf(m, at + m.length)) {
-        if (m === OPENAI_USAGE && isNullUsage(bytes, at + m.length)) continue;
-        const prev = bytes.lastIndexOf(EVENT_END, at);
-        const start = prev < from ? from : prev + 2;
-        if (!starts.includes(start)) starts.push(start);
-      }
+    const ranges: [number, number][] = [];
+    if (marker === null) return ranges;
+    const text = bytes.toString('latin1', from);
+    marker.lastIndex = 0;
+    for (let hit = marker.exec(text); hit !== null; hit = marker.exec(text)) {
+      const prev = text.lastIndexOf('\n\n', hit.index);
+      const start = prev === -1 ? 0 : prev + 2;
+      const endAt = text.indexOf('\n\n', hit.index);
+      const end = endAt === -1 ? text.length : endAt + 2;
+      ranges.push([from + start, from + end]);
+      // One read per event, however many markers it holds.
+      marker.lastIndex = end;
     }
-    return starts
-      .sort((a, b) => a - b)
-      .map((start) => {
-        const end = bytes.indexOf(EVENT_END, start);
-        return [start, end === -1 ? bytes.length : end + 2];
-      });
+    return ranges;
   }
 
   /**
@@ -162,10 +159,4 @@ export function createPassthroughStream(tap: StreamTap, shape: UsageShape, opts:
       return drop ? out : EMPTY;
     },
   };
-}
-
-/** `"usage": null` after the needle: the per-chunk placeholder, nothing to read. */
-function isNullUsage(bytes: Buffer, at: number): boolean {
-  while (bytes[at] === SPACE) at++;
-  return bytes[at] === LETTER_N;
 }

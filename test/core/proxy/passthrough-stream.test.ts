@@ -106,4 +106,19 @@ describe('a same-format stream passed through with a side tap', () => {
     stream.end();
     expect(tap.error()).toBe('Overloaded');
   });
+
+  it('reads an OpenAI error event and the usage that follow content in the same chunk as many other events', () => {
+    const tap = createStreamTap('openai-chat');
+    const stream = createPassthroughStream(tap, 'openai-chat', { dropUsageOnlyChunk: false });
+    const head = openAiStream(['a'], false).split('data: [DONE]')[0]!;
+    stream.push(Buffer.from(head.slice(0, head.indexOf('\n\n') + 2)));
+    // Content, then an error event, then usage, all in one read: each marked event is read once.
+    const rest = head.slice(head.indexOf('\n\n') + 2) + 'data: {"error":{"message":"The server had an error","type":"server_error"}}\n\n';
+    const usage = 'data: {"id":"c1","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}\n\n';
+    expect(Buffer.from(stream.push(Buffer.from(rest + usage))).toString()).toBe(rest + usage);
+    stream.end();
+    expect(stream.sawContent).toBe(true);
+    expect(tap.error()).toBe('The server had an error');
+    expect(tap.usage()).toMatchObject({ inputTokens: 5, outputTokens: 1 });
+  });
 });
