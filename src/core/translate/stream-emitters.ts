@@ -30,13 +30,16 @@ export function createOpenAiStreamEmitter(opts: { model: string; created: number
   // JSON.stringify would write the whole object (a measurable share of a translated stream's CPU).
   let prefixFor = '';
   let prefix = '';
-  const chunk = (delta: JsonObject, finishReason: string | null = null): SseEvent => {
+  const chunkWithDelta = (deltaJson: string, finishReason: string | null): SseEvent => {
     if (prefixFor !== id || prefix === '') {
       prefixFor = id;
       prefix = `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${JSON.stringify(opts.created)},"model":${JSON.stringify(opts.model)},"choices":[{"index":0,"delta":`;
     }
-    return { data: `${prefix}${JSON.stringify(delta)},"logprobs":null,"finish_reason":${JSON.stringify(finishReason)}}]}` };
+    return { data: `${prefix}${deltaJson},"logprobs":null,"finish_reason":${JSON.stringify(finishReason)}}]}` };
   };
+  const chunk = (delta: JsonObject, finishReason: string | null = null): SseEvent => chunkWithDelta(JSON.stringify(delta), finishReason);
+  /** `chunk({ content: text })` without serialising an object: most of a stream's chunks. */
+  const textChunk = (text: string): SseEvent => chunkWithDelta(`{"content":${JSON.stringify(text)}}`, null);
 
   return {
     get done() {
@@ -50,7 +53,7 @@ export function createOpenAiStreamEmitter(opts: { model: string; created: number
           usage = mergeUsage(usage, part.usage);
           return [chunk({ role: 'assistant', content: '' })];
         case 'text-delta':
-          return [chunk({ content: part.text })];
+          return [textChunk(part.text)];
         case 'tool-call-start':
           return [chunk({ tool_calls: [{ index: part.toolIndex, id: part.id, type: 'function', function: { name: part.name, arguments: '' } }] })];
         case 'tool-call-delta':

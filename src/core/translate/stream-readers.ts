@@ -32,6 +32,32 @@ function partialOf(u: Usage): Partial<Usage> {
 }
 
 /**
+ * The chunk most of an OpenAI stream is made of: one text fragment for choice 0, in an envelope of
+ * known fields with plain scalar values. When it matches, it means exactly what parsing it would (a
+ * text delta, nothing else) at a fifth of the cost of `JSON.parse` on the whole chunk; anything
+ * else (another field, a role, tool calls, a finish reason, a usage object, an error, whitespace)
+ * takes the full parse.
+ */
+const ENVELOPE_FIELD = '"(?:id|object|created|model|service_tier|system_fingerprint|obfuscation|usage)":(?:"[^"\\\\]*"|\\d+|null)';
+const OPENAI_TEXT_CHUNK = new RegExp(
+  `^\\{(?:${ENVELOPE_FIELD},)*"choices":\\[\\{"index":0,"delta":\\{"content":("(?:[^"\\\\]|\\\\.)*")\\}(?:,"logprobs":null)?,"finish_reason":null\\}\\](?:,${ENVELOPE_FIELD})*\\}$`,
+);
+
+/** Anthropic's counterpart: a `content_block_delta` event carrying a `text_delta`, compact, nothing more. */
+const ANTHROPIC_TEXT_DELTA = /^\{"type":"content_block_delta","index":\d+,"delta":\{"type":"text_delta","text":("(?:[^"\\]|\\.)*")\}\}$/;
+
+/** The text of a plain content chunk (OpenAI) or text delta event (Anthropic), or undefined when the full parse is needed. */
+export function plainContentText(data: string, pattern: RegExp = OPENAI_TEXT_CHUNK): string | undefined {
+  const m = pattern.exec(data);
+  if (m === null) return undefined;
+  try {
+    return JSON.parse(m[1] as string) as string;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * OpenAI (and Mistral) `chat.completion.chunk` stream.
  * @see https://platform.openai.com/docs/api-reference/chat-streaming/streaming
  * Tool-call fragments are keyed by `index`; a new `id` at an index already in use starts a new
@@ -65,6 +91,10 @@ export function createOpenAiStreamReader(): StreamReader {
         return out;
       }
       if (data === '') return [];
+      if (started) {
+        const text = plainContentText(data);
+        if (text !== undefined) return text.length > 0 ? [{ type: 'text-delta', text }] : [];
+      }
       const parsed = tryParseJson(data);
       if (!parsed.ok || !isRecord(parsed.value)) return fail(malformed('invalid JSON'));
       const chunk = parsed.value;
@@ -129,11 +159,11 @@ export function createAnthropicStreamReader(): StreamReader {
   /** Anthropic content-block index → canonical tool index (tool_use blocks only). */
   const toolBlocks = new Map<number, number>();
   /** Usage fields are cumulative and may arrive in message_start and message_delta. */
-  let rawUsage: JsonObject = {};
+  const rawUsage: JsonObject = {};
 
   function mergeRawUsage(u: unknown): StreamPart {
     if (isRecord(u)) {
-      for (const [k, v] of Object.entries(u)) if (typeof v === 'number') rawUsage = { ...rawUsage, [k]: v };
+      for (const k in u) if (typeof u[k] === 'number') rawUsage[k] = u[k];
     }
     return { type: 'usage', usage: mapAnthropicUsage(rawUsage) };
   }
@@ -146,6 +176,10 @@ export function createAnthropicStreamReader(): StreamReader {
     warnings,
     push(ev) {
       if (ended) return [];
+      if (ev.event === 'content_block_delta' || ev.event === undefined) {
+        const text = plainContentText(ev.data, ANTHROPIC_TEXT_DELTA);
+        if (text !== undefined) return text.length > 0 ? [{ type: 'text-delta', text }] : [];
+      }
       const parsed = tryParseJson(ev.data);
       if (!parsed.ok || !isRecord(parsed.value)) {
         ended = true;

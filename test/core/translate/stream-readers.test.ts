@@ -1,0 +1,91 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createAnthropicStreamReader, createOpenAiStreamReader, plainContentText } from '../../../src/core/translate/stream-readers.js';
+
+const envelope = { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1795784763, model: 'gpt-4o-mini', service_tier: 'default', system_fingerprint: 'fp_1' };
+const contentChunk = (content: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  ...envelope,
+  choices: [{ index: 0, delta: { content }, logprobs: null, finish_reason: null }],
+  usage: null,
+  ...extra,
+});
+
+function partsOf(datas: string[]) {
+  const reader = createOpenAiStreamReader();
+  return datas.flatMap((data) => reader.push({ data }));
+}
+
+describe('OpenAI stream reader, plain content chunks', () => {
+  it('reads a compact content chunk to exactly the text JSON.parse gives, whatever the text', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        expect(plainContentText(JSON.stringify(contentChunk(text)))).toBe(text);
+      }),
+    );
+  });
+
+  it('yields the same parts from the quick read as from the full parse of the same chunks', () => {
+    const start = JSON.stringify({ ...envelope, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: 'binary' }), { maxLength: 8 }), (texts) => {
+        const compact = texts.map((t) => JSON.stringify(contentChunk(t)));
+        // Pretty-printed JSON never matches the quick read: it is the full-parse oracle.
+        const spaced = texts.map((t) => JSON.stringify(contentChunk(t), null, 1));
+        expect(spaced.every((d) => plainContentText(d) === undefined)).toBe(true);
+        expect(partsOf([start, ...compact])).toEqual(partsOf([start, ...spaced]));
+      }),
+    );
+  });
+
+  it('leaves every chunk that carries more than text to the full parse', () => {
+    const others: Record<string, unknown>[] = [
+      { ...envelope, choices: [{ index: 0, delta: { content: 'a' }, logprobs: null, finish_reason: 'stop' }] },
+      { ...envelope, choices: [{ index: 0, delta: { role: 'assistant', content: 'a' }, finish_reason: null }] },
+      { ...envelope, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '{}' } }] }, finish_reason: null }] },
+      { ...envelope, choices: [{ index: 1, delta: { content: 'a' }, finish_reason: null }] },
+      contentChunk('a', { usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }),
+      contentChunk('a', { error: { message: 'boom' } }),
+      contentChunk('a', { model: 'gpt-"quoted"' }),
+      contentChunk('a', { x_unknown: 1 }),
+    ];
+    for (const chunk of others) expect(plainContentText(JSON.stringify(chunk))).toBeUndefined();
+  });
+
+  it('takes Mistral chunks (no logprobs, no usage) on the quick read too', () => {
+    const mistral = { id: 'a1', object: 'chat.completion.chunk', created: 1, model: 'mistral-small-latest', choices: [{ index: 0, delta: { content: 'Bonjour' }, finish_reason: null }] };
+    expect(plainContentText(JSON.stringify(mistral))).toBe('Bonjour');
+  });
+});
+
+describe('Anthropic stream reader, plain text deltas', () => {
+  const textDelta = (text: string, index = 0): Record<string, unknown> => ({ type: 'content_block_delta', index, delta: { type: 'text_delta', text } });
+
+  it('yields the same parts from the quick read as from the full parse of the same events', () => {
+    const head = [
+      { event: 'message_start', data: JSON.stringify({ type: 'message_start', message: { id: 'msg_1', usage: { input_tokens: 3, output_tokens: 1 } } }) },
+      { event: 'content_block_start', data: JSON.stringify({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }) },
+    ];
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: 'binary' }), { maxLength: 8 }), (texts) => {
+        const read = (spacing: number | undefined) => {
+          const reader = createAnthropicStreamReader();
+          const events = [...head, ...texts.map((t) => ({ event: 'content_block_delta', data: JSON.stringify(textDelta(t), null, spacing) }))];
+          return events.flatMap((ev) => reader.push(ev));
+        };
+        expect(read(undefined)).toEqual(read(1));
+      }),
+    );
+  });
+
+  it('leaves tool argument fragments, thinking and unknown fields to the full parse', () => {
+    const reader = createAnthropicStreamReader();
+    reader.push({ event: 'message_start', data: JSON.stringify({ type: 'message_start', message: { id: 'm', usage: { input_tokens: 1 } } }) });
+    reader.push({ event: 'content_block_start', data: JSON.stringify({ type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: 't1', name: 'f', input: {} } }) });
+    expect(
+      reader.push({ event: 'content_block_delta', data: JSON.stringify({ type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '{"a":' } }) }),
+    ).toEqual([{ type: 'tool-call-delta', toolIndex: 0, argumentsDelta: '{"a":' }]);
+    expect(reader.push({ event: 'content_block_delta', data: JSON.stringify({ type: 'content_block_delta', index: 1, delta: { type: 'thinking_delta', thinking: 'hm' } }) })).toEqual([]);
+    expect(reader.push({ event: 'content_block_delta', data: JSON.stringify({ ...textDelta('x'), extra: 1 }) })).toEqual([{ type: 'text-delta', text: 'x' }]);
+  });
+});
+
