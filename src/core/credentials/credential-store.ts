@@ -34,6 +34,7 @@ export interface CredentialStore {
 
 export interface CredentialStoreOptions {
   keychain: Keychain | null;
+  /** Provider keys from `ENV_VAR_BY_KIND`, read once when the store is created. */
   env: NodeJS.ProcessEnv;
   /** How long a keychain answer is reused; keeps keychain IPC off the request path. */
   cacheTtlMs?: number;
@@ -63,20 +64,24 @@ export function createCredentialStore(opts: CredentialStoreOptions): CredentialS
     return value;
   }
 
-  function fromEnv(kind: ProviderKind): string | null {
+  // Read once: a process's environment does not change under it, and `process.env` lookups cost
+  // a native call each on the request path.
+  const envSecrets = new Map<ProviderKind, string>();
+  for (const kind of Object.keys(ENV_VAR_BY_KIND) as ProviderKind[]) {
     const v = env[ENV_VAR_BY_KIND[kind]];
-    return v && v.length > 0 ? v : null;
+    if (v && v.length > 0) envSecrets.set(kind, v);
   }
+  const fromEnv = (kind: ProviderKind): string | null => envSecrets.get(kind) ?? null;
 
   // One credential object per distinct secret, so the fingerprint is hashed once, not per request.
-  const described = new Map<string, ProviderCredential>();
+  const described: Record<CredentialSource, Map<string, ProviderCredential>> = { keychain: new Map(), env: new Map() };
   function describe(secret: string, source: CredentialSource): ProviderCredential {
-    const key = `${source}\u0000${secret}`;
-    let c = described.get(key);
+    const seen = described[source];
+    let c = seen.get(secret);
     if (c === undefined) {
       c = Object.freeze({ secret, source, fingerprint: fingerprintSecret(secret) });
-      if (described.size >= 64) described.clear();
-      described.set(key, c);
+      if (seen.size >= 64) seen.clear();
+      seen.set(secret, c);
     }
     return c;
   }

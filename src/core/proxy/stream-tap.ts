@@ -83,11 +83,11 @@ export function createStreamTap(shape: UsageShape): StreamTap {
   }
 }
 
+/** Tool-call fragments, or a non-empty content string, in a chunk's JSON text. */
 export function isOpenAiContentChunk(data: string): boolean {
-  if (data.includes('"tool_calls":[')) return true;
-  const i = data.indexOf('"content":"');
-  return i !== -1 && data.charCodeAt(i + 11) !== 34 /* not an empty string */;
+  return OPENAI_CONTENT.test(data);
 }
+const OPENAI_CONTENT = /"tool_calls":\[|"content":"(?!")/;
 
 export function safeParse(data: string): Record<string, unknown> | undefined {
   try {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
 
 export const AUDIT_EVENT_TYPES = [
@@ -45,7 +45,8 @@ export const GENESIS_HASH = '0'.repeat(64);
 export type AuditEntryContent = Omit<AuditRow, 'prev_hash' | 'hash'>;
 
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  // One-shot: no Hash object per audit entry.
+  return hash('sha256', text, 'hex');
 }
 
 export function hashAuditEntry(prevHash: string, entry: AuditEntryContent): string {
