@@ -161,6 +161,32 @@ describe('upstream errors', () => {
     await t.nextTraces();
   });
 
+  it('keeps every byte in order for a client that stops reading for a while (backpressure)', async () => {
+    // 8 MB of events: far more than the socket buffers hold, so the gateway must wait for the client.
+    const piece = 'x'.repeat(20_000);
+    const events = Array.from({ length: 400 }, (_, i) => ({
+      data: JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: `${i}:${piece}` }, finish_reason: null }] }),
+    }));
+    events.push({ data: JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }) }, { data: '[DONE]' });
+    t.upstream.enqueue('openai', { sse: events });
+    const res = await rawPost(t.url, '/v1/chat/completions', { model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'big' }], stream: true, stream_options: { include_usage: true } });
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    await new Promise((r) => setTimeout(r, 300));
+    const parts: Uint8Array[] = first.value ? [first.value] : [];
+    for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
+    const text = Buffer.concat(parts).toString('utf8');
+    const contents = text
+      .split('\n\n')
+      .filter((e) => e.startsWith('data: {'))
+      .map((e) => (JSON.parse(e.slice(6)) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content)
+      .filter((c): c is string => c !== undefined);
+    expect(contents).toEqual(Array.from({ length: 400 }, (_, i) => `${i}:${piece}`));
+    expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+    const [trace] = await t.nextTraces();
+    expect(trace).toMatchObject({ status: 200, streamed: true });
+  });
+
   it('aborts the upstream request at once when the client disconnects', async () => {
     t.upstream.enqueue('openai', { chunkDelayMs: 300 });
     const controller = new AbortController();

@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Usage } from '../../shared/trace.js';
 import type { WireFormat } from '../../shared/wire-format.js';
@@ -71,7 +72,8 @@ export async function relayStream(
     corked = false;
     if (!raw.writableEnded) raw.uncork();
   };
-  const write = async (data: string | Buffer): Promise<void> => {
+  /** Undefined when the client took the bytes, else a promise that settles once it drained (or left). */
+  const write = (data: string | Buffer): Promise<void> | undefined => {
     if (!started) start();
     if (!corked) {
       corked = true;
@@ -79,7 +81,7 @@ export async function relayStream(
       setImmediate(uncork);
     }
     if ((sawContent || passthrough?.sawContent === true) && run.ttftMs === null) run.ttftMs = round(performance.now() - run.t0);
-    if (!raw.write(data)) await waitForDrain(raw, run);
+    return raw.write(data) ? undefined : waitForDrain(raw, run);
   };
 
   // Translated: the translator reads usage and errors itself, so the tap is not run again; time
@@ -97,10 +99,10 @@ export async function relayStream(
   const streamUsage = (): Usage | null => (translator ? presentUsage(translator.usage()) : tap.usage());
 
   try {
-    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+    await forEachChunk(res.body, (chunk) => {
       const out = passthrough ? passthrough.push(chunk) : translateEvents(parser.push(chunk));
-      if (out.length > 0) await write(out);
-    }
+      return out.length > 0 ? write(out) : undefined;
+    });
     let tail: string | Buffer;
     if (passthrough) {
       tail = passthrough.end();
@@ -147,6 +149,45 @@ export async function relayStream(
     raw.end(out);
     return { kind: 'answered', upstreamFailed: true };
   }
+}
+
+/**
+ * Calls `onChunk` for each chunk of `body` in order, pausing the body while a returned promise is
+ * pending (the client is slow); settles when the body ends or fails. Listeners rather than
+ * `for await`: no promise and microtask per chunk, and nothing to set up per stream beyond three
+ * listeners, on a path that runs for every streamed request.
+ */
+function forEachChunk(body: Readable, onChunk: (chunk: Buffer) => Promise<void> | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const fail = (e: unknown): void => {
+      body.off('data', onData);
+      body.off('end', resolve);
+      reject(e);
+    };
+    const onData = (chunk: Buffer): void => {
+      let pending: Promise<void> | undefined;
+      try {
+        pending = onChunk(chunk);
+      } catch (e) {
+        body.destroy();
+        fail(e);
+        return;
+      }
+      if (pending !== undefined) {
+        body.pause();
+        pending.then(
+          () => body.resume(),
+          (e: unknown) => {
+            body.destroy();
+            fail(e);
+          },
+        );
+      }
+    };
+    body.on('data', onData);
+    body.once('end', resolve);
+    body.once('error', fail);
+  });
 }
 
 /** Whether an event sent to the client carries generated output (text or tool arguments). */
