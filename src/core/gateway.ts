@@ -15,7 +15,7 @@ import { DEFAULT_POLICY } from './profiles/default-policy.js';
 import { loadPolicyFile, PolicyFileError } from './profiles/policy-file.js';
 import { createProfileRegistry, type ProfileRegistry } from './profiles/profile-registry.js';
 import { budgetWindowStartMs, createPolicyGuard, type PolicyGuard } from './proxy/policy-guard.js';
-import { createCircuitBreakers } from './routing/circuit-breaker.js';
+import { createCircuitBreakers, tenantOfBreakerKey } from './routing/circuit-breaker.js';
 import { readLocalSettings, SETTINGS_FILE, updateLocalSettings, type LocalSettings } from './settings/local-settings.js';
 import { openGatewayStore, type GatewayStore } from './storage/index.js';
 import { createUpstreamClients, type UpstreamClients } from './upstream/upstream-clients.js';
@@ -145,8 +145,15 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   auditProfiles('profile.loaded');
 
   const credentialsSeen = new Set(store.credentialFingerprintsSeen());
-  const breakers = createCircuitBreakers(() => {
-    const b = profiles.active().profile.routing?.breaker;
+  // The thresholds of the profile the breaker belongs to, as loaded now (a reload applies at once).
+  const breakers = createCircuitBreakers((key) => {
+    let owner: ReturnType<typeof profiles.active>;
+    try {
+      owner = profiles.resolve(tenantOfBreakerKey(key));
+    } catch {
+      owner = profiles.active(); // a tenant the last reload removed: its requests are over
+    }
+    const b = owner.profile.routing?.breaker;
     return { failureThreshold: b?.failures ?? 5, coolDownMs: b?.coolDownMs ?? 30_000 };
   });
   const logger = createLazyErrorLogger(env.ASC_LOG_LEVEL ?? 'warn');

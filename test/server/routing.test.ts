@@ -3,7 +3,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Attempt } from '../../src/shared/trace.js';
 import { providerErrorBody } from '../support/wire-upstream.js';
-import { rawPost, startTestGateway, type ProfileOverrides, type TestGateway } from '../support/gateway-harness.js';
+import { rawPost, startTestGateway, testPolicy, type ProfileOverrides, type TestGateway } from '../support/gateway-harness.js';
 
 /**
  * Routing through the gateway: aliases, fallback before the first byte, retries with Retry-After,
@@ -318,6 +318,47 @@ describe('the overall deadline (routing.timeoutMs)', () => {
     const [trace] = await t.nextTraces();
     expect(trace!.attempts[0]).toMatchObject({ providerId: 'anthropic', status: null });
     expect(trace!.attempts.at(-1)).toMatchObject({ providerId: 'openai', outcome: 'skipped', reason: expect.stringMatching(/deadline/) });
+  });
+});
+
+describe('circuit breakers per tenant', () => {
+  // Two profiles name the same provider ids; only the active one opens after a single failure.
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway({
+      policy: (upstream) =>
+        testPolicy(upstream, { models: { aliases: SMART }, routing: { retries: 0, breaker: { failures: 1, coolDownMs: 60_000 } } }, [
+          {
+            tenant: 'other',
+            version: 1,
+            providers: [
+              { id: 'openai', kind: 'openai', baseUrl: upstream.baseUrls.openai, region: 'us' },
+              { id: 'anthropic', kind: 'anthropic', baseUrl: upstream.baseUrls.anthropic, region: 'us' },
+            ],
+            models: { aliases: SMART },
+            routing: { retries: 0, breaker: { failures: 100, coolDownMs: 60_000 } },
+          },
+        ]),
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it("keeps each profile's own breaker and thresholds for a provider id they share", async () => {
+    t.upstream.reset();
+    t.upstream.enqueue('anthropic', { status: 500 });
+    await ask(t, 'smart', 'opens the active profile breaker');
+    t.upstream.enqueue('anthropic', { status: 500 });
+    const other = new OpenAI({ apiKey: t.openai.apiKey, baseURL: t.openai.baseURL, defaultHeaders: { 'x-asc-tenant': 'other' }, maxRetries: 0 });
+    await other.chat.completions.create({ model: 'smart', messages: [{ role: 'user', content: 'fails once under other' }] });
+    t.upstream.reset();
+    await ask(t, 'smart', 'active: anthropic skipped');
+    await other.chat.completions.create({ model: 'smart', messages: [{ role: 'user', content: 'other: anthropic still tried' }] });
+    expect(t.upstream.requests.map((r) => r.provider)).toEqual(['openai', 'anthropic']);
+    const traces = await t.nextTraces(4);
+    expect(traces[2]!.attempts[0]).toMatchObject({ providerId: 'anthropic', outcome: 'skipped', reason: 'circuit open' });
+    expect(traces[3]).toMatchObject({ tenant: 'other', providerId: 'anthropic', status: 200 });
   });
 });
 

@@ -15,7 +15,7 @@ import {
   FORWARDED_CLIENT_HEADERS,
   resolveUpstreamTarget,
 } from '../providers/provider-transport.js';
-import type { CircuitBreakers } from '../routing/circuit-breaker.js';
+import { breakerKey, type CircuitBreakers } from '../routing/circuit-breaker.js';
 import { resolveTargets, type RouteTarget } from '../routing/resolve-targets.js';
 import { backoffMs, isRetryableStatus, retryAfterMs } from '../routing/retry-policy.js';
 import {
@@ -232,14 +232,15 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
         lastFailure = keepTried(lastFailure, { failure: { kind: 'transport-error', error: deadlineError(routing.timeoutMs) }, target, prepared: null });
         continue;
       }
-      if (!deps.breakers.tryAcquire(target.provider.id)) {
+      const breaker = breakerKey(profile.tenant, target.provider.id);
+      if (!deps.breakers.tryAcquire(breaker)) {
         run.attempts.push({ providerId: target.provider.id, model: target.model, outcome: 'skipped', status: null, durationMs: 0, reason: 'circuit open' });
         lastFailure = keepTried(lastFailure, { failure: { kind: 'transport-error', error: new GatewayError('circuit_open', `Provider "${target.provider.id}" is cooling down after repeated failures.`) }, target, prepared: null });
         continue;
       }
       const credential = await deps.credentials.get(target.provider);
       if (credential === null) {
-        deps.breakers.release(target.provider.id); // a missing key says nothing about the provider's health
+        deps.breakers.release(breaker); // a missing key says nothing about the provider's health
         run.attempts.push({ providerId: target.provider.id, model: target.model, outcome: 'skipped', status: null, durationMs: 0, reason: 'no credential' });
         lastFailure = keepTried(lastFailure, { failure: { kind: 'transport-error', error: new GatewayError('missing_credential', missingCredentialMessage(target.provider)) }, target, prepared: null });
         continue;
@@ -248,7 +249,7 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
       try {
         prepared = prepareUpstreamRequest(route, client, target, run.modelRequested ?? target.model);
       } catch (e) {
-        deps.breakers.release(target.provider.id);
+        deps.breakers.release(breaker);
         const err = toGatewayError(e);
         run.attempts.push({ providerId: target.provider.id, model: target.model, outcome: 'skipped', status: null, durationMs: 0, reason: err.message });
         lastFailure = keepTried(lastFailure, { failure: { kind: 'transport-error', error: err }, target, prepared: null });
@@ -263,13 +264,13 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
         try {
           outcome = await tryOnce(request, reply, run, state, prepared, credential.secret, routing, deadline);
         } catch (e) {
-          deps.breakers.release(target.provider.id); // never strand a half-open trial
+          deps.breakers.release(breaker); // never strand a half-open trial
           throw e;
         }
         const durationMs = round(performance.now() - state.started);
         if (state.answering) state.answering.durationMs = durationMs;
         if (outcome === 'client-gone') {
-          deps.breakers.release(target.provider.id);
+          deps.breakers.release(breaker);
           if (state.answering) {
             state.answering.outcome = 'error';
             state.answering.reason = 'client closed the connection';
@@ -280,18 +281,18 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
         }
         if (outcome.kind === 'answered') {
           // A stream the upstream cut after the first byte is the provider's failure, even though it answered.
-          if (outcome.upstreamFailed) deps.breakers.onFailure(target.provider.id);
-          else deps.breakers.onSuccess(target.provider.id);
+          if (outcome.upstreamFailed) deps.breakers.onFailure(breaker);
+          else deps.breakers.onSuccess(breaker);
           run.warnings.push(...prepared.warnings);
           deps.onCredentialUsed?.(target.provider.id, credential.fingerprint, profile);
           return;
         }
-        deps.breakers.onFailure(target.provider.id);
+        deps.breakers.onFailure(breaker);
         lastFailure = { failure: outcome, target, prepared };
         const status = outcome.kind === 'upstream-error' ? outcome.status : null;
         const reason = outcome.kind === 'upstream-error' ? `upstream ${outcome.status}` : outcome.error.message;
         const waitMs = outcome.kind === 'upstream-error' && outcome.retryAfterMs !== null ? outcome.retryAfterMs : backoffMs(attempt, random);
-        const canRetry = attempt < routing.retries && performance.now() + waitMs < deadline && deps.breakers.state(target.provider.id) === 'closed';
+        const canRetry = attempt < routing.retries && performance.now() + waitMs < deadline && deps.breakers.state(breaker) === 'closed';
         run.attempts.push({ providerId: target.provider.id, model: target.model, outcome: canRetry ? 'retry' : 'fallback', status, durationMs, reason });
         if (!canRetry) break;
         await sleep(waitMs, run);

@@ -1,7 +1,7 @@
 /**
  * One breaker per provider: after `failureThreshold` consecutive failures the provider is skipped
  * for `coolDownMs`; then one trial request is let through (half-open). Success closes it, failure
- * opens it again.
+ * opens it again. Breakers are keyed with `breakerKey`: per tenant and provider.
  */
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
@@ -79,4 +79,17 @@ export function createCircuitBreakers(optsFor: (providerId: string) => BreakerOp
       if (wasTrial || e.failures >= optsFor(id).failureThreshold) e.openedAt = now(id);
     },
   };
+}
+
+/**
+ * A provider's breaker belongs to the profile that names it: two profiles may send the same provider
+ * id to different endpoints or regions, and each profile sets its own thresholds.
+ */
+export function breakerKey(tenant: string, providerId: string): string {
+  return `${tenant}\u0000${providerId}`;
+}
+
+export function tenantOfBreakerKey(key: string): string {
+  const cut = key.indexOf('\u0000');
+  return cut === -1 ? key : key.slice(0, cut);
 }

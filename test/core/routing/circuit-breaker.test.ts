@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createCircuitBreakers } from '../../../src/core/routing/circuit-breaker.js';
+import { breakerKey, createCircuitBreakers, tenantOfBreakerKey } from '../../../src/core/routing/circuit-breaker.js';
 
 function breakers(failureThreshold = 2, coolDownMs = 1_000) {
   let now = 0;
@@ -88,5 +88,22 @@ describe('circuit breaker', () => {
     expect(b.state('a')).toBe('open');
     expect(b.state('b')).toBe('closed');
     expect(b.tryAcquire('b')).toBe(true);
+  });
+
+  it('keeps tenants apart for a provider id they share, each with its own thresholds', () => {
+    let now = 0;
+    const thresholds: Record<string, number> = { a: 1, 'b/with/slashes': 3 };
+    const b = createCircuitBreakers((key) => ({ failureThreshold: thresholds[tenantOfBreakerKey(key)] ?? 5, coolDownMs: 100, now: () => now }));
+    const [ka, kb] = [breakerKey('a', 'openai'), breakerKey('b/with/slashes', 'openai')];
+    expect(tenantOfBreakerKey(kb)).toBe('b/with/slashes');
+    b.onFailure(ka);
+    b.onFailure(kb);
+    expect(b.state(ka)).toBe('open');
+    expect(b.state(kb)).toBe('closed');
+    b.onFailure(kb);
+    b.onFailure(kb);
+    expect(b.state(kb)).toBe('open');
+    now += 100;
+    expect(b.state(ka)).toBe('half-open');
   });
 });
