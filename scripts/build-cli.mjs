@@ -6,6 +6,7 @@
 // stderr, and a failed build exits non-zero. `--outfile PATH` writes elsewhere (the test suite
 // builds its own copy so it never runs a stale out/cli bundle).
 import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -27,6 +28,15 @@ try {
     sourcemap: true,
     logLevel: 'warning',
   });
+  // esbuild escapes non-ASCII characters in code but not in the comments it keeps; one such
+  // character makes V8 hold the whole bundle's source as two-byte text for the life of the process.
+  const text = readFileSync(new URL(outfile, `file://${root}`), 'latin1');
+  const at = text.search(/[^\x00-\x7f]/);
+  if (at !== -1) {
+    const line = text.slice(0, at).split('\n').length;
+    process.stderr.write(`build-cli: ${outfile}:${line} has a non-ASCII character (in a comment?); use ASCII so V8 keeps the source one byte per character\n`);
+    process.exitCode = 1;
+  }
 } catch {
   // esbuild has already printed the errors to stderr.
   process.exitCode = 1;

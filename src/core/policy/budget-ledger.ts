@@ -100,7 +100,7 @@ const toUsd = (nano: number): number => nano / NANO;
 const fmtUsd = (usd: number): string => `$${usd.toFixed(usd < 1 ? 4 : 2)}`;
 
 export class BudgetLedger {
-  /** tenant → window key → state. */
+  /** tenant -> window key -> state. */
   private readonly tenants = new Map<string, Map<string, WindowState>>();
 
   private stateOf(tenant: string, key: string): WindowState {
