@@ -48,7 +48,7 @@ import {
 import type { RequestGuard } from './request-guard.js';
 import type { ModelRouteSpec } from './route-spec.js';
 import { safeParse } from './stream-tap.js';
-import { usageFromBody, usageFromJsonText } from './usage.js';
+import { usageFromBody, usageFromRawJson } from './usage.js';
 
 export interface CompiledProfileRouting {
   isModelAllowed(model: string): boolean;
@@ -388,10 +388,9 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
       if (run.clientGone) return 'client-gone';
       return { kind: 'transport-error', error: transportError(e, target) };
     }
-    const text = raw.toString('utf8');
     let out: Buffer | string = raw;
     if (prepared.translation) {
-      const parsed = safeParse(text);
+      const parsed = safeParse(raw.toString('utf8'));
       if (parsed === undefined) {
         return { kind: 'transport-error', error: new GatewayError('upstream_invalid_response', `Provider "${target.provider.id}" answered with a body that is not JSON.`) };
       }
@@ -406,7 +405,7 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
       run.usage = usageFromBody(prepared.usageShape, parsed);
     } else {
       // Passed through as the provider sent it; only its usage object is read.
-      run.usage = usageFromJsonText(prepared.usageShape, text);
+      run.usage = usageFromRawJson(prepared.usageShape, raw);
     }
     run.ttftMs = null;
     beginAnswer(run, state, res.statusCode);

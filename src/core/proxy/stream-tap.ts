@@ -1,6 +1,6 @@
 import type { Usage } from '../../shared/trace.js';
 import type { SseEvent } from '../sse/sse-parser.js';
-import { mergeUsage, usageFromAnthropic, usageFromJsonText, usageFromOpenAiResponses, type UsageShape } from './usage.js';
+import { mergeUsage, usageFromAnthropic, usageFromRawJson, usageFromOpenAiResponses, type UsageShape } from './usage.js';
 
 /**
  * Reads a provider's stream on the side: usage, whether an event carries generated output (for
@@ -34,7 +34,7 @@ export function createStreamTap(shape: UsageShape): StreamTap {
           // @see https://platform.openai.com/docs/api-reference/chat-streaming (errors arrive as a data line with `error`)
           if (OPENAI_ERROR_EVENT.test(d)) noteError(d);
           // Only the usage object is parsed, not the whole chunk around it.
-          if (hasUsageObject(d)) take(usageFromJsonText('openai-chat', d));
+          if (hasUsageObject(d)) take(usageFromRawJson('openai-chat', d));
           return isOpenAiContentChunk(d);
         },
         usage: () => usage,

@@ -72,11 +72,13 @@ export function mergeUsage(a: Usage | null, b: Usage | null): Usage | null {
  * Usage from a passed-through JSON body without parsing all of it. Every provider writes its
  * top-level `usage` after the content, and a `"usage":` with an unescaped quote cannot occur inside
  * a JSON string, so the last occurrence is the top-level key in practice; when the slice does not
- * parse or carries no token counts (an unusual layout), the whole body is parsed instead.
+ * parse or carries no token counts (an unusual layout), the whole body is parsed instead. Given
+ * bytes, only the tail from that key on is decoded: the body itself is forwarded as bytes.
  */
-export function usageFromJsonText(shape: UsageShape, text: string): Usage | null {
+export function usageFromRawJson(shape: UsageShape, json: string | Buffer): Usage | null {
   if (shape === 'none') return null;
-  const slice = lastObjectAfterKey(text, '"usage":');
+  const tail = typeof json === 'string' ? json : tailFrom(json, USAGE_KEY);
+  const slice = tail === null ? null : lastObjectAfterKey(tail, '"usage":');
   if (slice !== null) {
     try {
       const u = usageFromBody(shape, { usage: JSON.parse(slice) as unknown });
@@ -86,10 +88,17 @@ export function usageFromJsonText(shape: UsageShape, text: string): Usage | null
     }
   }
   try {
-    return usageFromBody(shape, JSON.parse(text) as unknown);
+    return usageFromBody(shape, JSON.parse(typeof json === 'string' ? json : json.toString('utf8')) as unknown);
   } catch {
     return null;
   }
+}
+
+const USAGE_KEY = Buffer.from('"usage":');
+
+function tailFrom(bytes: Buffer, key: Buffer): string | null {
+  const at = bytes.lastIndexOf(key);
+  return at === -1 ? null : bytes.toString('utf8', at);
 }
 
 /** The `{…}` value following the last occurrence of `key`, by brace matching that respects strings. */

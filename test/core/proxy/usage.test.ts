@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { usageFromBody, usageFromJsonText } from '../../../src/core/proxy/usage.js';
+import { usageFromBody, usageFromRawJson } from '../../../src/core/proxy/usage.js';
 
 const openai = {
   id: 'chatcmpl-1',
@@ -16,30 +16,41 @@ const anthropic = {
   usage: { input_tokens: 10, output_tokens: 3, cache_read_input_tokens: 20, cache_creation_input_tokens: 5 },
 };
 
-describe('usage read from a passed-through JSON body', () => {
+// The same checks on the body as text (the stream tap) and as bytes (the JSON passthrough).
+describe.each([
+  ['text', (s: string): string | Buffer => s],
+  ['bytes', (s: string): string | Buffer => Buffer.from(s)],
+])('usage read from a passed-through JSON body, given as %s', (_form, as) => {
   it('finds OpenAI usage even when the content quotes a usage object', () => {
     const text = JSON.stringify(openai);
-    expect(usageFromJsonText('openai-chat', text)).toEqual({ inputTokens: 12, outputTokens: 7, cachedInputTokens: 4, cacheWriteTokens: null });
+    expect(usageFromRawJson('openai-chat', as(text))).toEqual({ inputTokens: 12, outputTokens: 7, cachedInputTokens: 4, cacheWriteTokens: null });
   });
 
   it('normalises Anthropic usage: input counts cache reads and writes', () => {
     const text = JSON.stringify(anthropic, null, 2);
-    expect(usageFromJsonText('anthropic', text)).toEqual({ inputTokens: 35, outputTokens: 3, cachedInputTokens: 20, cacheWriteTokens: 5 });
+    expect(usageFromRawJson('anthropic', as(text))).toEqual({ inputTokens: 35, outputTokens: 3, cachedInputTokens: 20, cacheWriteTokens: 5 });
   });
 
   it('agrees with a full parse', () => {
     for (const [shape, body] of [['openai-chat', openai], ['anthropic', anthropic]] as const) {
-      expect(usageFromJsonText(shape, JSON.stringify(body))).toEqual(usageFromBody(shape, body));
+      expect(usageFromRawJson(shape, as(JSON.stringify(body)))).toEqual(usageFromBody(shape, body));
     }
   });
 
   it('falls back to the whole body when the last "usage" is not the top-level one', () => {
     const odd = JSON.stringify({ usage: { prompt_tokens: 1, completion_tokens: 2 }, choices: [{ message: { tool_calls: [] } }], meta: { usage: { note: 'x' } } });
-    expect(usageFromJsonText('openai-chat', odd)).toEqual({ inputTokens: 1, outputTokens: 2, cachedInputTokens: null, cacheWriteTokens: null });
+    expect(usageFromRawJson('openai-chat', as(odd))).toEqual({ inputTokens: 1, outputTokens: 2, cachedInputTokens: null, cacheWriteTokens: null });
   });
 
   it('returns null for a body without usage or that is not JSON', () => {
-    expect(usageFromJsonText('openai-chat', '{"data":[]}')).toBeNull();
-    expect(usageFromJsonText('openai-chat', 'not json')).toBeNull();
+    expect(usageFromRawJson('openai-chat', as('{"data":[]}'))).toBeNull();
+    expect(usageFromRawJson('openai-chat', as('not json'))).toBeNull();
+  });
+});
+
+describe('usage read from bytes', () => {
+  it('reads usage after multi-byte text without decoding the body before it', () => {
+    const body = { ...openai, choices: [{ index: 0, message: { role: 'assistant', content: 'héllo wörld — 日本語 🎉'.repeat(50) }, finish_reason: 'stop' }] };
+    expect(usageFromRawJson('openai-chat', Buffer.from(JSON.stringify(body)))).toEqual({ inputTokens: 12, outputTokens: 7, cachedInputTokens: 4, cacheWriteTokens: null });
   });
 });
