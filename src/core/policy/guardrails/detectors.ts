@@ -188,32 +188,51 @@ function findEmails(text: string, out: Finding[]): void {
   }
 }
 
+const NO_MATCHES: readonly RegExpExecArray[] = [];
+
+/**
+ * Every match of a global `re` in `text`, as `text.matchAll(re)` gives them, without the copy of
+ * the regular expression `matchAll` makes on each call (measured: about a fifth of a scan's cost
+ * on a 1 KB prompt, where most scans find nothing).
+ */
+function allMatches(re: RegExp, text: string): readonly RegExpExecArray[] {
+  re.lastIndex = 0;
+  let m = re.exec(text);
+  if (m === null) return NO_MATCHES;
+  const out: RegExpExecArray[] = [];
+  for (; m !== null; m = re.exec(text)) {
+    out.push(m);
+    if (m[0].length === 0) re.lastIndex++;
+  }
+  return out;
+}
+
 export function findPii(text: string, out: Finding[]): void {
   if (text.includes('@')) findEmails(text, out);
   if (!HAS_DIGIT.test(text)) return;
 
-  for (const m of text.matchAll(CARD_RE)) {
+  for (const m of allMatches(CARD_RE, text)) {
     if (isCardShape(m[0])) out.push({ start: m.index, end: m.index + m[0].length, kind: 'CARD', category: 'pii', key: digitsOf(m[0]) });
   }
   if (text.includes('-') || text.includes(' ')) {
-    for (const m of text.matchAll(SSN_RE)) {
+    for (const m of allMatches(SSN_RE, text)) {
       if (isValidSsn(m[1] ?? '', m[3] ?? '', m[4] ?? '')) {
         out.push({ start: m.index, end: m.index + m[0].length, kind: 'SSN', category: 'pii', key: digitsOf(m[0]) });
       }
     }
   }
   if (text.includes('.')) {
-    for (const m of text.matchAll(IPV4_RE)) {
+    for (const m of allMatches(IPV4_RE, text)) {
       const end = m.index + m[0].length;
       if (isReportableIpv4(text, m.index, end, m[0])) out.push({ start: m.index, end, kind: 'IPV4', category: 'pii', key: m[0] });
     }
   }
-  for (const m of text.matchAll(PHONE_RE)) {
+  for (const m of allMatches(PHONE_RE, text)) {
     if (isPhoneShape(text, m.index, m[0])) {
       out.push({ start: m.index, end: m.index + m[0].length, kind: 'PHONE', category: 'pii', key: digitsOf(m[0]) });
     }
   }
-  for (const m of text.matchAll(IBAN_RE)) {
+  for (const m of allMatches(IBAN_RE, text)) {
     const iban = matchIban(m[0]);
     if (iban) out.push({ start: m.index, end: m.index + iban.length, kind: 'IBAN', category: 'pii', key: iban.compact });
   }
@@ -284,24 +303,24 @@ function pushValue(out: Finding[], m: RegExpMatchArray & { index: number }, kind
 }
 
 export function findSecrets(text: string, out: Finding[]): void {
-  for (const m of text.matchAll(PREFIXED_SECRET_RE)) {
+  for (const m of allMatches(PREFIXED_SECRET_RE, text)) {
     if (isWordChar(text, m.index - 1)) continue;
     const kind = classifyPrefixed(m[0]);
     if (kind) out.push({ start: m.index, end: m.index + m[0].length, kind, category: 'secrets', key: m[0] });
   }
   if (text.includes('PRIVATE KEY-----')) {
-    for (const m of text.matchAll(PRIVATE_KEY_RE)) {
+    for (const m of allMatches(PRIVATE_KEY_RE, text)) {
       out.push({ start: m.index, end: m.index + m[0].length, kind: 'PRIVATE_KEY', category: 'secrets', key: m[0] });
     }
   }
-  for (const m of text.matchAll(ASSIGNMENT_RE)) {
+  for (const m of allMatches(ASSIGNMENT_RE, text)) {
     if (isLikelySecretValue(m[1] ?? '')) pushValue(out, m, 'SECRET');
   }
   if (HAS_AWS.test(text)) {
-    for (const m of text.matchAll(AWS_SECRET_RE)) pushValue(out, m, 'AWS_SECRET_KEY');
+    for (const m of allMatches(AWS_SECRET_RE, text)) pushValue(out, m, 'AWS_SECRET_KEY');
   }
   if (HAS_MISTRAL.test(text)) {
-    for (const m of text.matchAll(MISTRAL_KEY_RE)) {
+    for (const m of allMatches(MISTRAL_KEY_RE, text)) {
       const v = m[1] ?? '';
       if (/\d/.test(v) && /[A-Za-z]/.test(v) && shannonEntropy(v) >= 3.0) pushValue(out, m, 'MISTRAL_KEY');
     }
