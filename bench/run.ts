@@ -318,7 +318,6 @@ function jsonValue(k: string, v: unknown, localKey: string): unknown {
   return v;
 }
 
-/** Rotates a list by r (round r starts with a different target). */
 /**
  * Idle RSS is read once the servers have settled. V8 gives back its young generation and compacts
  * only several seconds after allocation stops (its memory reducer), so RSS 1 s after the preflight
@@ -326,7 +325,7 @@ function jsonValue(k: string, v: unknown, localKey: string): unknown {
  * without traffic and the last `window` samples of every server within `spreadMb`; at most `maxMs`.
  * Both figures are reported.
  */
-const IDLE_SETTLE = { minMs: 10_000, maxMs: 20_000, everyMs: 500, window: 6, spreadMb: 0.5 } as const;
+const IDLE_SETTLE = { minMs: 20_000, maxMs: 30_000, everyMs: 500, window: 10, spreadMb: 0.5 } as const;
 
 async function settledRss(pids: number[]): Promise<number[]> {
   const started = Date.now();
@@ -343,6 +342,7 @@ async function settledRss(pids: number[]): Promise<number[]> {
   }
 }
 
+/** Rotates a list by r (round r starts with a different target). */
 function rotate<T>(xs: T[], r: number): T[] {
   if (xs.length === 0) return xs;
   const k = r % xs.length;

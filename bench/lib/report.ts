@@ -100,7 +100,7 @@ export interface MemRow {
   target: string;
   /** 1 s after the preflight requests: V8 has not yet given back what they used. */
   rssAfterPreflightMb: number;
-  /** Settled idle: no traffic for 10+ s and RSS steady (run.ts `settledRss`). */
+  /** Settled idle: no traffic for 20+ s and RSS steady (run.ts `settledRss`). */
   idleRssMb: number;
   peakUnderLoadMb: number;
 }
@@ -206,7 +206,7 @@ export function computeChecks(rep: BenchReport): Check[] {
     });
     const mem = rep.memory.find((m) => m.target === asc.id);
     checks.push({
-      name: `${who}idle RSS (settled, no traffic for 10+ s)`,
+      name: `${who}idle RSS (settled, no traffic for 20+ s)`,
       value: mem && Number.isFinite(mem.idleRssMb) ? `${f(mem.idleRssMb, 1)} MB (1 s after the preflight: ${f(mem.rssAfterPreflightMb, 1)} MB)` : 'n/a',
       threshold: '≤ 80 MB',
       pass: mem && Number.isFinite(mem.idleRssMb) ? mem.idleRssMb <= 80 : undefined,
@@ -522,7 +522,7 @@ export function renderMarkdown(rep: BenchReport): string {
   out.push('');
   out.push(
     table(
-      ['target', 'RSS MB 1 s after the preflight', 'idle RSS MB (settled: no traffic for 10+ s, steady)', 'peak RSS under load MB'],
+      ['target', 'RSS MB 1 s after the preflight', 'idle RSS MB (settled: no traffic for 20+ s, steady)', 'peak RSS under load MB'],
       rep.memory.map((r) => [label(rep, r.target), f(r.rssAfterPreflightMb, 1), f(r.idleRssMb, 1), f(r.peakUnderLoadMb, 1)]),
     ),
   );
