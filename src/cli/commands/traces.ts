@@ -44,5 +44,3 @@ function toTableRow(t: Trace): string[] {
     t.costUsd !== null ? formatUsd(t.costUsd) : t.providerId ? 'unpriced' : '-',
   ];
 }
-
-// ---- helpers shared by the storage-reading commands (traces, spend, audit) ----

@@ -105,14 +105,13 @@ export function prepareUpstreamRequest(route: ModelRouteSpec, req: ClientRequest
     body = m.body;
     warnings.push(...m.warnings);
   }
-  const finalBody = body;
   return {
     op: route.op,
     stream: req.stream,
     body: rewritten
       ? Buffer.from(JSON.stringify(body))
       : added.length > 0
-        ? prependJsonFields(req.raw, added.map((key) => [key, finalBody[key]] as const))
+        ? prependJsonFields(req.raw, added.map((key) => [key, body[key]] as const))
         : req.raw,
     translation: null,
     hideUsageChunk,

@@ -37,17 +37,18 @@ export async function relayStream(
   prepared: PreparedUpstreamRequest,
 ): Promise<TryResult> {
   const { target } = state;
-  const parser = createSseParser();
-  const tap = createStreamTap(prepared.usageShape);
   const translation = prepared.translation;
+  // Same format: bytes pass through and a tap reads only what it needs. Translation: an SSE parser
+  // feeds the translator, which reads usage and errors itself.
   const translator = translation
     ? createStreamTranslator(translation.to, translation.from, {
         ...translation.ctx,
         estimatedInputTokens: translation.estimatedInputTokens,
       })
     : null;
-  // Same format: bytes pass through and the tap reads only what it needs. Translation: events.
-  const passthrough = translator === null ? createPassthroughStream(tap, prepared.usageShape, { dropUsageOnlyChunk: prepared.hideUsageChunk }) : null;
+  const parser = translator ? createSseParser() : null;
+  const tap = translator ? null : createStreamTap(prepared.usageShape);
+  const passthrough = tap ? createPassthroughStream(tap, prepared.usageShape, { dropUsageOnlyChunk: prepared.hideUsageChunk }) : null;
   const clientFormat: WireFormat = translation?.from ?? (target.provider.kind === 'anthropic' && route.op === 'messages' ? 'anthropic-messages' : 'openai-chat');
   const raw = reply.raw;
   let started = false;
@@ -84,9 +85,8 @@ export async function relayStream(
     return raw.write(data) ? undefined : waitForDrain(raw, run);
   };
 
-  // Translated: the translator reads usage and errors itself, so the tap is not run again; time
-  // to first token is the first content event the client receives.
-  const translateEvents = (events: ReturnType<typeof parser.push>): string => {
+  // Translated: time to first token is the first content event the client receives.
+  const translateEvents = (events: SseEvent[]): string => {
     let out = '';
     for (const ev of events) {
       for (const t of translator!.push(ev)) {
@@ -96,18 +96,18 @@ export async function relayStream(
     }
     return out;
   };
-  const streamUsage = (): Usage | null => (translator ? presentUsage(translator.usage()) : tap.usage());
+  const streamUsage = (): Usage | null => (translator ? presentUsage(translator.usage()) : (tap?.usage() ?? null));
 
   try {
     await forEachChunk(res.body, (chunk) => {
-      const out = passthrough ? passthrough.push(chunk) : translateEvents(parser.push(chunk));
+      const out = passthrough ? passthrough.push(chunk) : translateEvents(parser!.push(chunk));
       return out.length > 0 ? write(out) : undefined;
     });
     let tail: string | Buffer;
     if (passthrough) {
       tail = passthrough.end();
     } else {
-      tail = translateEvents(parser.end());
+      tail = translateEvents(parser!.end());
       for (const t of translator!.end()) tail += serializeSseEvent(t);
     }
     if (tail.length > 0) await write(tail);
@@ -118,7 +118,7 @@ export async function relayStream(
     raw.end();
     // The stream closed, but on an error the client already read (an upstream error event, or a
     // translated stream cut short): the request failed, and the trace must say so.
-    const streamError = translator ? (translator.error()?.message ?? null) : tap.error();
+    const streamError = translator ? (translator.error()?.message ?? null) : (tap?.error() ?? null);
     if (streamError !== null) {
       run.status = 502;
       run.errorCode = 'upstream_stream_error';

@@ -15,7 +15,7 @@ Object.assign(DispatcherBase.prototype, api);
  */
 export interface UpstreamClients {
   /**
-   * The pool for `origin`. The connect timeout is the active profile's, so a profile switch that
+   * The pool for `origin`. The connect timeout is the serving profile's, so a profile that
    * changes it gets pools of its own (undici fixes it per pool) while the old ones keep serving
    * requests already under way.
    */
