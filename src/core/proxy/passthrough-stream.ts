@@ -1,4 +1,4 @@
-import { createSseParser, serializeSseEvent, type SseEvent } from '../sse/sse-parser.js';
+import { createSseParser, serializeSseEvent, type SseEvent, type SseParser } from '../sse/sse-parser.js';
 import { isOpenAiUsageOnlyChunk, type StreamTap } from './stream-tap.js';
 import type { UsageShape } from './usage.js';
 
@@ -26,29 +26,38 @@ const CR = 13;
 const EMPTY = Buffer.alloc(0);
 
 /**
- * What makes an event worth parsing once content flows, per usage shape: one pass over each
- * complete-events region. A regular expression over the region's one-byte (latin1) copy is several
- * times cheaper than `Buffer#indexOf` per needle here: needles that start with `"` stop the
- * byte search at almost every byte of JSON. Latin1 keeps string offsets equal to byte offsets.
+ * Which events are worth parsing, per usage shape: one regular-expression pass over each
+ * complete-events region finds them. A regular expression over the region's one-byte (latin1) copy
+ * is several times cheaper than `Buffer#indexOf` per needle here: needles that start with `"` stop
+ * the byte search at almost every byte of JSON. Latin1 keeps string offsets equal to byte offsets,
+ * and the markers are ASCII, which no byte of a multi-byte UTF-8 character can imitate.
+ *
+ * Each pattern matches at least every event its tap acts on (`createStreamTap`): usage, errors
+ * and, until content has started, the events that can carry content. An event's JSON cannot hold
+ * a raw newline inside a token, so a pattern found in the event's data is found in its bytes too.
  */
-const MARKERS: Record<UsageShape, RegExp | null> = {
+interface EventMarkers {
+  beforeContent: RegExp;
+  afterContent: RegExp;
+}
+
+const MARKERS: Record<UsageShape, EventMarkers | null> = {
   // Every include_usage chunk says `"usage":null`; only the last one carries an object. Compact
-  // and spaced (`"usage": {`) JSON alike.
-  'openai-chat': /"usage":\s*\{|"error"/g,
-  anthropic: /"usage"|error/g,
-  'openai-responses': /"usage"|error/g,
+  // and spaced (`"usage": {`) JSON alike. Content is a non-empty `content` string or tool calls.
+  'openai-chat': { beforeContent: /"usage":\s*\{|"error"|"tool_calls":\[|"content":"(?!")/g, afterContent: /"usage":\s*\{|"error"/g },
+  anthropic: { beforeContent: /"usage"|error|content_block_delta/g, afterContent: /"usage"|error/g },
+  'openai-responses': { beforeContent: /"usage"|error|\.delta/g, afterContent: /"usage"|error/g },
   none: null,
 };
 
 export function createPassthroughStream(tap: StreamTap, shape: UsageShape, opts: { dropUsageOnlyChunk: boolean }): PassthroughStream {
-  const marker = MARKERS[shape];
+  const markers = MARKERS[shape];
   const drop = opts.dropUsageOnlyChunk;
   /** Bytes after the last complete event: the start of an event still arriving. */
   let carry: Buffer = EMPTY;
   let sawContent = false;
-  /** A provider framing events with CR or CRLF: every event is parsed and re-serialised. */
-  let crFraming = false;
-  const fullParser = createSseParser();
+  /** Set once a provider frames events with CR or CRLF: from then on every event is parsed and re-serialised. */
+  let fullParser: SseParser | null = null;
 
   /** Full-parser path (CR framing) only. */
   function observe(events: SseEvent[]): SseEvent[] {
@@ -56,46 +65,31 @@ export function createPassthroughStream(tap: StreamTap, shape: UsageShape, opts:
     return events;
   }
 
-  /** [start, end) of each event in `bytes` from `from` on (complete events) that holds a marker, in stream order. */
-  function markedRanges(bytes: Buffer, from: number): [number, number][] {
-    const ranges: [number, number][] = [];
-    if (marker === null) return ranges;
-    const text = bytes.toString('latin1', from);
+  /**
+   * Complete events (`bytes` starts and ends on an event boundary): the marked ones observed, in
+   * stream order, all forwarded raw, with the usage-only event cut out by its byte range when it
+   * must go. Until content starts, events that may carry it are read too, one at a time, so that a
+   * burst of a whole stream is read up to its first token and then only where a marker is.
+   */
+  function completeEvents(bytes: Buffer): Buffer {
+    if (markers === null) return bytes;
+    let cuts: [number, number][] | null = null;
+    const text = bytes.toString('latin1');
+    let marker = sawContent ? markers.afterContent : markers.beforeContent;
     marker.lastIndex = 0;
     for (let hit = marker.exec(text); hit !== null; hit = marker.exec(text)) {
       const prev = text.lastIndexOf('\n\n', hit.index);
       const start = prev === -1 ? 0 : prev + 2;
       const endAt = text.indexOf('\n\n', hit.index);
       const end = endAt === -1 ? text.length : endAt + 2;
-      ranges.push([from + start, from + end]);
-      // One read per event, however many markers it holds.
-      marker.lastIndex = end;
-    }
-    return ranges;
-  }
-
-  /**
-   * Complete events (`bytes` starts and ends on an event boundary): observed when worth it,
-   * forwarded raw, with the usage-only event cut out by its byte range when it must go. Before
-   * the first content event, events are read one at a time so that a burst of a whole stream is
-   * not parsed past its first token.
-   */
-  function completeEvents(bytes: Buffer): Buffer {
-    let cuts: [number, number][] | null = null;
-    const read = (start: number, end: number): void => {
       for (const ev of parseText(bytes.toString('utf8', start, end))) {
         if (tap.observe(ev)) sawContent = true;
         if (drop && isOpenAiUsageOnlyChunk(ev)) (cuts ??= []).push([start, end]);
       }
-    };
-    let pos = 0;
-    while (!sawContent && pos < bytes.length) {
-      const end = bytes.indexOf(EVENT_END, pos);
-      const cut = end === -1 ? bytes.length : end + 2;
-      read(pos, cut);
-      pos = cut;
+      // One read per event, however many markers it holds.
+      marker = sawContent ? markers.afterContent : markers.beforeContent;
+      marker.lastIndex = end;
     }
-    if (pos < bytes.length) for (const [start, end] of markedRanges(bytes, pos)) read(start, end);
     if (cuts === null) return bytes;
     const kept: Buffer[] = [];
     let at = 0;
@@ -110,7 +104,9 @@ export function createPassthroughStream(tap: StreamTap, shape: UsageShape, opts:
   /** Complete events held as text: no streaming decoder needed. */
   function parseText(text: string): SseEvent[] {
     const parser = createSseParser();
-    return [...parser.push(text), ...parser.end()];
+    const events = parser.push(text);
+    const last = parser.end();
+    return last.length === 0 ? events : events.concat(last);
   }
 
   function withoutUsageChunk(events: SseEvent[]): string {
@@ -124,15 +120,15 @@ export function createPassthroughStream(tap: StreamTap, shape: UsageShape, opts:
       return sawContent;
     },
     push(chunk) {
-      if (!crFraming && chunk.includes(CR)) {
+      if (fullParser === null && chunk.includes(CR)) {
         // Held-back bytes were never observed (nor, when dropping, sent): the full parser takes them.
-        crFraming = true;
         const held = carry;
         carry = EMPTY;
+        fullParser = createSseParser();
         const events = observe(fullParser.push(held.length === 0 ? chunk : Buffer.concat([held, chunk])));
         return drop ? withoutUsageChunk(events) : chunk;
       }
-      if (crFraming) {
+      if (fullParser !== null) {
         const events = observe(fullParser.push(chunk));
         return drop ? withoutUsageChunk(events) : chunk;
       }
@@ -148,7 +144,7 @@ export function createPassthroughStream(tap: StreamTap, shape: UsageShape, opts:
       return drop ? out : chunk;
     },
     end() {
-      if (crFraming) {
+      if (fullParser !== null) {
         const events = observe(fullParser.end());
         return drop ? withoutUsageChunk(events) : EMPTY;
       }

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createPassthroughStream } from '../../../src/core/proxy/passthrough-stream.js';
 import { createStreamTap } from '../../../src/core/proxy/stream-tap.js';
+import { createSseParser } from '../../../src/core/sse/sse-parser.js';
 import type { UsageShape } from '../../../src/core/proxy/usage.js';
 import { splitAt } from '../../support/split-at.js';
 
@@ -121,4 +122,72 @@ describe('a same-format stream passed through with a side tap', () => {
     expect(tap.error()).toBe('The server had an error');
     expect(tap.usage()).toMatchObject({ inputTokens: 5, outputTokens: 1 });
   });
+});
+
+/** One event of a shape's stream, as the provider writes it. */
+const sse = (data: unknown, event?: string): string => `${event === undefined ? '' : `event: ${event}\n`}data: ${JSON.stringify(data)}\n\n`;
+const text = fc.string({ unit: 'grapheme', maxLength: 5 });
+
+const openAiEvents = fc.array(
+  fc.oneof(
+    text.map((t) => sse({ id: 'c', choices: [{ index: 0, delta: { content: t }, finish_reason: null }], usage: null })),
+    fc.constant(sse({ id: 'c', choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }], usage: null })),
+    text.map((t) => sse({ id: 'c', choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: t } }] } }] })),
+    fc.nat(99).map((n) => sse({ id: 'c', choices: [], usage: { prompt_tokens: n, completion_tokens: 2, total_tokens: n + 2 } })),
+    text.map((t) => sse({ error: { message: `e${t}`, type: 'server_error' } })),
+    fc.constant(': keep-alive\n\n'),
+  ),
+  { maxLength: 8 },
+);
+const anthropicEvents = fc.array(
+  fc.oneof(
+    fc.nat(99).map((n) => sse({ type: 'message_start', message: { id: 'm', usage: { input_tokens: n, output_tokens: 1 } } }, 'message_start')),
+    fc.constant(sse({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }, 'content_block_start')),
+    text.map((t) => sse({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: t } }, 'content_block_delta')),
+    fc.constant(sse({ type: 'ping' }, 'ping')),
+    fc.nat(99).map((n) => sse({ type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: n } }, 'message_delta')),
+    text.map((t) => sse({ type: 'error', error: { type: 'overloaded_error', message: `e${t}` } }, 'error')),
+  ),
+  { maxLength: 8 },
+);
+const responsesEvents = fc.array(
+  fc.oneof(
+    fc.constant(sse({ type: 'response.created', response: { id: 'r', usage: null } }, 'response.created')),
+    text.map((t) => sse({ type: 'response.output_text.delta', delta: t }, 'response.output_text.delta')),
+    fc.nat(99).map((n) => sse({ type: 'response.completed', response: { id: 'r', usage: { input_tokens: n, output_tokens: 3 } } }, 'response.completed')),
+    text.map((t) => sse({ type: 'error', message: `e${t}` }, 'error')),
+  ),
+  { maxLength: 8 },
+);
+
+describe('the tap reads only marked events, yet sees what reading every event would', () => {
+  const cases: [UsageShape, fc.Arbitrary<string[]>][] = [
+    ['openai-chat', openAiEvents],
+    ['anthropic', anthropicEvents],
+    ['openai-responses', responsesEvents],
+  ];
+  for (const [shape, events] of cases) {
+    it(`${shape}: usage, first error and the chunk where content starts match a tap fed every event`, () => {
+      fc.assert(
+        fc.property(events, points, (evs, p) => {
+          const bytes = Buffer.from(evs.join(''));
+          const tap = createStreamTap(shape);
+          const stream = createPassthroughStream(tap, shape, { dropUsageOnlyChunk: false });
+          const everyEventTap = createStreamTap(shape);
+          const everyEvent = createSseParser();
+          let referenceSawContent = false;
+          for (const c of splitAt(bytes, p.map((x) => x % (bytes.length + 1)))) {
+            stream.push(c);
+            for (const ev of everyEvent.push(c)) if (everyEventTap.observe(ev)) referenceSawContent = true;
+            expect(stream.sawContent).toBe(referenceSawContent);
+          }
+          stream.end();
+          for (const ev of everyEvent.end()) if (everyEventTap.observe(ev)) referenceSawContent = true;
+          expect(stream.sawContent).toBe(referenceSawContent);
+          expect(tap.usage()).toEqual(everyEventTap.usage());
+          expect(tap.error()).toBe(everyEventTap.error());
+        }),
+      );
+    });
+  }
 });
