@@ -92,8 +92,10 @@ export function applyGuardrails(
     }
   }
 
-  // Deny patterns run on the original text.
-  const denyHits = compiled.deny.filter((rule) => slots.some((s) => rule.re.test(s.text)));
+  // Deny patterns run on the original text; rule by rule only when one of them matches.
+  const anyDeny = compiled.anyDeny;
+  const mayDeny = compiled.deny.length > 0 && (anyDeny === null || slots.some((s) => anyDeny.test(s.text)));
+  const denyHits = mayDeny ? compiled.deny.filter((rule) => slots.some((s) => rule.re.test(s.text))) : [];
 
   const actionOf: Record<FindingCategory, GuardrailAction> = { pii: compiled.pii, secrets: compiled.secrets };
   const scanPii = compiled.pii !== 'off';

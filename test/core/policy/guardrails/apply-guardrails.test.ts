@@ -206,6 +206,15 @@ describe('applyGuardrails: blocking', () => {
     expect(r.decisions).toContainEqual({ rule: 'guardrails.deny', outcome: 'deny', detail: 'deny[1] /project\\s+nightingale/' });
   });
 
+  it('rules that cannot be joined into one pattern (numbered backreferences, a group name used twice) are still enforced one by one', () => {
+    const backreference = compileGuardrails({ deny: ['(ab)\\1', 'zzz'] });
+    expect(backreference.anyDeny).toBeNull();
+    expect(applyGuardrails('openai-chat', { messages: [{ role: 'user', content: 'xababx' }] }, backreference).blocked?.message).toContain('#0');
+    const sameName = compileGuardrails({ deny: ['(?<v>q)', '(?<v>w)'] });
+    expect(sameName.anyDeny).toBeNull();
+    expect(applyGuardrails('openai-chat', { messages: [{ role: 'user', content: 'w' }] }, sameName).blocked?.message).toContain('#1');
+  });
+
   it('a deny pattern that does not compile fails the profile at compile time', () => {
     expect(() => compileGuardrails({ deny: ['ok', '(unclosed'] })).toThrow(/deny\[1\]/);
   });

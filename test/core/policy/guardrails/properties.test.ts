@@ -44,4 +44,19 @@ describe('guardrail properties', () => {
       { numRuns: 300 },
     );
   });
+
+  it('the joined deny pattern matches a text exactly when one of the rules does', () => {
+    const pieces = ['secret', 'internal[-_ ]only', '^draft', 'end$', '\\bq\\d+\\b', '(?<=re)view', 'a(b|c)+d', '(?<tag>x)y\\k<tag>', 'n[^a-z]o', 'do not (share|distribute)'];
+    const rules = fc.uniqueArray(fc.constantFrom(...pieces), { minLength: 2, maxLength: 5 });
+    const text = fc.array(fc.constantFrom('secret', 'internal only', 'draft', ' end', 'q12', 'review', 'abcbd', 'xyxy', 'xyx', 'n1o', 'do not share', 'SeCrEt', 'x', ' ', 'a', 'd', '\n'), { maxLength: 8 }).map((p) => p.join(''));
+    fc.assert(
+      fc.property(rules, text, (deny, t) => {
+        const g = compileGuardrails({ deny });
+        expect(g.anyDeny).not.toBeNull();
+        expect(g.anyDeny!.test(t)).toBe(g.deny.some((rule) => rule.re.test(t)));
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
+
