@@ -16,6 +16,11 @@ function json(data: unknown, event?: string): SseEvent {
   return event === undefined ? { data: JSON.stringify(data) } : { event, data: JSON.stringify(data) };
 }
 
+// Events whose JSON never varies, or varies by a block index only, are spelled out: every
+// translated Anthropic stream sends them, and serialising an object costs more than a template.
+const PING: SseEvent = Object.freeze({ event: 'ping', data: '{"type":"ping"}' });
+const MESSAGE_STOP: SseEvent = Object.freeze({ event: 'message_stop', data: '{"type":"message_stop"}' });
+
 /**
  * OpenAI `chat.completion.chunk` stream, ending with `data: [DONE]`; with `includeUsage` a last
  * chunk with `choices: []` carries usage, as OpenAI does for `stream_options.include_usage`.
@@ -99,7 +104,7 @@ export function createAnthropicStreamEmitter(opts: { model: string; estimatedInp
 
   function closeOpen(out: SseEvent[]): void {
     if (open === undefined) return;
-    out.push(json({ type: 'content_block_stop', index: open.index }, 'content_block_stop'));
+    out.push({ event: 'content_block_stop', data: `{"type":"content_block_stop","index":${open.index}}` });
     open = undefined;
   }
 
@@ -114,7 +119,7 @@ export function createAnthropicStreamEmitter(opts: { model: string; estimatedInp
         },
         'message_start',
       ),
-      json({ type: 'ping' }, 'ping'),
+      PING,
     );
   }
 
@@ -141,7 +146,7 @@ export function createAnthropicStreamEmitter(opts: { model: string; estimatedInp
           if (open?.kind !== 'text') {
             closeOpen(out);
             open = { index: nextBlock++, kind: 'text' };
-            out.push(json({ type: 'content_block_start', index: open.index, content_block: { type: 'text', text: '' } }, 'content_block_start'));
+            out.push({ event: 'content_block_start', data: `{"type":"content_block_start","index":${open.index},"content_block":{"type":"text","text":""}}` });
           }
           out.push({
             event: 'content_block_delta',
@@ -182,7 +187,7 @@ export function createAnthropicStreamEmitter(opts: { model: string; estimatedInp
               },
               'message_delta',
             ),
-            json({ type: 'message_stop' }, 'message_stop'),
+            MESSAGE_STOP,
           );
           return out;
         case 'error':

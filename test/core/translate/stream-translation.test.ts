@@ -61,6 +61,12 @@ describe('OpenAI chunks → Anthropic stream', () => {
       'content_block_start', 'content_block_delta', 'content_block_stop',
       'message_delta', 'message_stop',
     ]);
+    // Templated events read exactly as serialised objects would, and name their own type.
+    for (const e of out) {
+      expect(JSON.stringify(JSON.parse(e.data))).toBe(e.data);
+      expect(dataOf(e).type).toBe(e.event);
+    }
+    expect(out.filter((e) => e.event === 'content_block_stop').map((e) => e.data)).toEqual(['{"type":"content_block_stop","index":0}', '{"type":"content_block_stop","index":1}', '{"type":"content_block_stop","index":2}']);
     // No upstream input count at the start: the estimate, never 0.
     expect((dataOf(out[0]!).message as any).usage).toMatchObject({ input_tokens: 777, output_tokens: 0 });
     const fragments = out.filter((e) => e.data.includes('input_json_delta')).map((e) => (dataOf(e).delta as any).partial_json);
