@@ -46,4 +46,16 @@ describe('createSseParser', () => {
     const expected = [{ event: 'x', data: '東京😀é' }, { data: '[DONE]' }];
     for (let i = 0; i <= bytes.length; i++) expect(parseCut(bytes, [i / bytes.length])).toEqual(expected);
   });
+
+  it('drops a leading byte-order mark, even when it arrives cut, and only at the start of the stream', () => {
+    const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('data: a\n\ndata: \ufeffb\n\n')]);
+    const expected = [{ data: 'a' }, { data: '\ufeffb' }];
+    for (let i = 0; i <= 4; i++) expect(parseCut(bytes, [i / bytes.length])).toEqual(expected);
+  });
+
+  it('ends a stream cut inside a multi-byte character with a replacement character, not an exception', () => {
+    const bytes = new TextEncoder().encode('data: 東');
+    expect(parseWhole(bytes.subarray(0, bytes.length - 1))).toEqual([{ data: '\ufffd' }]);
+  });
 });
+
