@@ -126,15 +126,15 @@ describe('a same-format stream passed through with a side tap', () => {
 
 /** One event of a shape's stream, as the provider writes it. */
 const sse = (data: unknown, event?: string): string => `${event === undefined ? '' : `event: ${event}\n`}data: ${JSON.stringify(data)}\n\n`;
-const text = fc.string({ unit: 'grapheme', maxLength: 5 });
+const fragment = fc.string({ unit: 'grapheme', maxLength: 5 });
 
 const openAiEvents = fc.array(
   fc.oneof(
-    text.map((t) => sse({ id: 'c', choices: [{ index: 0, delta: { content: t }, finish_reason: null }], usage: null })),
+    fragment.map((t) => sse({ id: 'c', choices: [{ index: 0, delta: { content: t }, finish_reason: null }], usage: null })),
     fc.constant(sse({ id: 'c', choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }], usage: null })),
-    text.map((t) => sse({ id: 'c', choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: t } }] } }] })),
+    fragment.map((t) => sse({ id: 'c', choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: t } }] } }] })),
     fc.nat(99).map((n) => sse({ id: 'c', choices: [], usage: { prompt_tokens: n, completion_tokens: 2, total_tokens: n + 2 } })),
-    text.map((t) => sse({ error: { message: `e${t}`, type: 'server_error' } })),
+    fragment.map((t) => sse({ error: { message: `e${t}`, type: 'server_error' } })),
     fc.constant(': keep-alive\n\n'),
   ),
   { maxLength: 8 },
@@ -143,19 +143,19 @@ const anthropicEvents = fc.array(
   fc.oneof(
     fc.nat(99).map((n) => sse({ type: 'message_start', message: { id: 'm', usage: { input_tokens: n, output_tokens: 1 } } }, 'message_start')),
     fc.constant(sse({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }, 'content_block_start')),
-    text.map((t) => sse({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: t } }, 'content_block_delta')),
+    fragment.map((t) => sse({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: t } }, 'content_block_delta')),
     fc.constant(sse({ type: 'ping' }, 'ping')),
     fc.nat(99).map((n) => sse({ type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: n } }, 'message_delta')),
-    text.map((t) => sse({ type: 'error', error: { type: 'overloaded_error', message: `e${t}` } }, 'error')),
+    fragment.map((t) => sse({ type: 'error', error: { type: 'overloaded_error', message: `e${t}` } }, 'error')),
   ),
   { maxLength: 8 },
 );
 const responsesEvents = fc.array(
   fc.oneof(
     fc.constant(sse({ type: 'response.created', response: { id: 'r', usage: null } }, 'response.created')),
-    text.map((t) => sse({ type: 'response.output_text.delta', delta: t }, 'response.output_text.delta')),
+    fragment.map((t) => sse({ type: 'response.output_text.delta', delta: t }, 'response.output_text.delta')),
     fc.nat(99).map((n) => sse({ type: 'response.completed', response: { id: 'r', usage: { input_tokens: n, output_tokens: 3 } } }, 'response.completed')),
-    text.map((t) => sse({ type: 'error', message: `e${t}` }, 'error')),
+    fragment.map((t) => sse({ type: 'error', message: `e${t}` }, 'error')),
   ),
   { maxLength: 8 },
 );

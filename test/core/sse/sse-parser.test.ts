@@ -58,4 +58,3 @@ describe('createSseParser', () => {
     expect(parseWhole(bytes.subarray(0, bytes.length - 1))).toEqual([{ data: '\ufffd' }]);
   });
 });
-
