@@ -120,12 +120,7 @@ export async function relayStream(
     // translated stream cut short): the request failed, and the trace must say so.
     const streamError = translator ? (translator.error()?.message ?? null) : (tap?.error() ?? null);
     if (streamError !== null) {
-      run.status = 502;
-      run.errorCode = 'upstream_stream_error';
-      if (state.answering) {
-        state.answering.outcome = 'error';
-        state.answering.reason = `upstream stream error: ${streamError}`;
-      }
+      markStreamFailed(run, state, `upstream stream error: ${streamError}`);
       return { kind: 'answered', upstreamFailed: true };
     }
     return ANSWERED;
@@ -136,12 +131,7 @@ export async function relayStream(
     const err = transportError(e, target);
     if (!started) return { kind: 'transport-error', error: err };
     // Bytes already reached the client: no fallback now; end the stream with an error it can read.
-    run.status = 502;
-    run.errorCode = 'upstream_stream_error';
-    if (state.answering) {
-      state.answering.outcome = 'error';
-      state.answering.reason = `upstream stream failed after the first byte: ${err.message}`;
-    }
+    markStreamFailed(run, state, `upstream stream failed after the first byte: ${err.message}`);
     let out = '';
     for (const ev of createStreamErrorEvents(clientFormat, { type: 'api_error', message: `upstream stream from "${target.provider.id}" failed: ${err.message}` })) {
       out += serializeSseEvent(ev);
@@ -188,6 +178,16 @@ function forEachChunk(body: Readable, onChunk: (chunk: Buffer) => Promise<void> 
     body.once('end', resolve);
     body.once('error', fail);
   });
+}
+
+/** A stream the client already received part of failed: the trace records a 502 and why. */
+function markStreamFailed(run: RequestRun, state: TryState, reason: string): void {
+  run.status = 502;
+  run.errorCode = 'upstream_stream_error';
+  if (state.answering) {
+    state.answering.outcome = 'error';
+    state.answering.reason = reason;
+  }
 }
 
 /** Whether an event sent to the client carries generated output (text or tool arguments). */
