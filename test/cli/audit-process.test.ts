@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprintSecret } from '../../src/core/credentials/fingerprint.js';
-import { hashAuditEntry, type AuditQueryResult } from '../../src/core/storage/index.js';
+import { hashAuditEntry, openGatewayStore, type AuditQueryResult } from '../../src/core/storage/index.js';
 import { cliTestEnv, runAsc, spawnServe } from '../support/cli-process.js';
 import { LOCAL_KEY, PROVIDER_SECRETS, testPolicy } from '../support/gateway-harness.js';
 import { startWireUpstream, type WireUpstream } from '../support/wire-upstream.js';
@@ -102,18 +102,22 @@ describe('asc audit query and asc audit verify', () => {
 
     const db = new Database(join(dataDir(), 'asc.db'));
     try {
-      const row = db.prepare(`SELECT * FROM audit_log WHERE json_extract(detail, '$.traceId') = ?`).get(traceIds[0]) as { seq: number; detail: string };
+      // A request's audit entry is held in its trace row.
+      const row = db.prepare(`SELECT audit_seq AS seq FROM traces WHERE id = ?`).get(traceIds[0]) as { seq: number };
       // Rewrite history: the request "used" another model.
-      db.prepare(`UPDATE audit_log SET detail = json_set(detail, '$.modelUsed', 'gpt-4o') WHERE seq = ?`).run(row.seq);
+      db.prepare(`UPDATE traces SET model_used = 'gpt-4o' WHERE audit_seq = ?`).run(row.seq);
       const bad = await runAsc(['audit', 'verify', '--data-dir', dataDir()], { env });
       expect(bad.code).not.toBe(0);
       expect(bad.stdout).toBe('');
       expect(bad.stderr).toContain(`audit chain BROKEN at entry ${row.seq}: hash mismatch`);
 
       // A tamperer who also recomputes that entry's hash breaks the next link instead.
-      const edited = db.prepare(`SELECT * FROM audit_log WHERE seq = ?`).get(row.seq) as { seq: number; at: string; type: never; tenant: string; profile_version: number; detail: string; prev_hash: string };
-      const rehash = hashAuditEntry(edited.prev_hash, { ...edited, detail: JSON.parse(edited.detail) as Record<string, unknown> });
-      db.prepare(`UPDATE audit_log SET hash = ? WHERE seq = ?`).run(rehash, row.seq);
+      const store = openGatewayStore({ dataDir: dataDir(), readonly: true });
+      const edited = store.exportAudit({}).find((e) => e.seq === row.seq);
+      store.close();
+      if (!edited) throw new Error(`entry ${row.seq} missing from the export`);
+      expect(edited.detail.modelUsed).toBe('gpt-4o');
+      db.prepare(`UPDATE traces SET audit_hash = ? WHERE audit_seq = ?`).run(hashAuditEntry(edited.prev_hash, edited), row.seq);
       const next = await runAsc(['audit', 'verify', '--data-dir', dataDir()], { env });
       expect(next.code).not.toBe(0);
       expect(next.stderr).toContain(`audit chain BROKEN at entry ${row.seq + 1}: prev link mismatch`);
@@ -168,11 +172,11 @@ describe('kill -9 under load', () => {
     try {
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
       present = new Set((db.prepare(`SELECT id FROM traces`).all() as { id: string }[]).map((r) => r.id));
-      requestEntries = (db.prepare(`SELECT COUNT(*) AS n FROM audit_log WHERE type LIKE 'request.%'`).get() as { n: number }).n;
+      requestEntries = (db.prepare(`SELECT COUNT(*) AS n FROM traces WHERE audit_seq IS NOT NULL AND audit_type LIKE 'request.%'`).get() as { n: number }).n;
     } finally {
       db.close();
     }
-    // Each committed trace has its audit entry: they are written in the same transaction.
+    // Each committed trace carries its audit entry.
     expect(requestEntries).toBe(present.size);
     const lost = [...completed].filter(([id]) => !present.has(id));
     const BATCH_WINDOW_MS = 250;

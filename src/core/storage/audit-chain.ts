@@ -110,6 +110,10 @@ export function verifyAuditChain(
     if (row.seq <= (cp?.seq ?? 0)) {
       return { ok: false, entries, firstBrokenSeq: row.seq, reason: `entry ${row.seq} is at or before the pruning checkpoint (seq ${cp?.seq ?? 0})` };
     }
+    if (row.seq < expectedSeq) {
+      // Entries live in two tables (requests in their trace rows): a seq held by both is read twice.
+      return { ok: false, entries, firstBrokenSeq: row.seq, reason: `entry ${row.seq} appears more than once` };
+    }
     if (row.seq !== expectedSeq) {
       const missing = row.seq - expectedSeq === 1 ? `entry ${expectedSeq} is` : `entries ${expectedSeq}..${row.seq - 1} are`;
       return { ok: false, entries, firstBrokenSeq: expectedSeq, reason: `gap: ${missing} missing (next present entry is ${row.seq})` };

@@ -19,13 +19,18 @@ import { canonicalJson } from './canonical-json.js';
 import { assertReadableSchema, migrate } from './schema.js';
 import { scrubSecrets } from './secret-scrub.js';
 import {
+  AUDIT_LINK_INDEX,
   isDeniedTrace,
   mapRowToTrace,
   normalizeIsoTime,
   parseIsoBound,
+  REQUEST_AUDIT_COLUMNS,
+  requestAuditDetailFromRow,
   requestAuditDetailJson,
+  scrubTraceForStorage,
   TRACE_INSERT_COLUMNS,
   traceInsertValues,
+  type RequestAuditColumns,
   type TraceRow,
 } from './trace-rows.js';
 
@@ -33,6 +38,7 @@ export const DATABASE_FILE_NAME = 'asc.db';
 export const DEFAULT_FLUSH_INTERVAL_MS = 100;
 export const MAX_FLUSH_INTERVAL_MS = 250;
 export const DEFAULT_MAX_PENDING = 100_000;
+const PAGE_SIZE = 16_384;
 
 export type SpendGrouping = 'tenant' | 'model' | 'provider' | 'day';
 
@@ -133,7 +139,46 @@ interface PendingAudit {
   detail: string;
 }
 
-type StoredAuditDbRow = StoredAuditRow;
+/**
+ * A row of `auditEntriesSql`: an audit_log entry (detail set), or a request entry held in its trace
+ * row (detail null; the trace columns it is rebuilt from set).
+ */
+type AuditUnionRow = Omit<StoredAuditRow, 'detail'> & { detail: string | null } & RequestAuditColumns;
+
+/**
+ * Every audit entry, whichever table holds it, as one row shape: `audit_log` rows and the request
+ * entries held in trace rows (schema 2). `where` filters both (columns `seq`, `at`, `type`,
+ * `tenant`); the caller orders. Each part can be read in seq order from an index, so
+ * `ORDER BY seq` merges the two without sorting.
+ */
+function auditEntriesSql(where = '1'): string {
+  const traceColumns = REQUEST_AUDIT_COLUMNS.map((c) => `NULL AS ${c}`).join(', ');
+  return `
+    SELECT * FROM (SELECT seq, at, type, tenant, profile_version, detail, prev_hash, hash, ${traceColumns} FROM audit_log) WHERE ${where}
+    UNION ALL
+    SELECT * FROM (
+      SELECT audit_seq AS seq, started_at AS at, audit_type AS type, tenant, profile_version, NULL AS detail,
+        audit_prev_hash AS prev_hash, audit_hash AS hash, ${REQUEST_AUDIT_COLUMNS.join(', ')}
+      FROM traces WHERE audit_seq IS NOT NULL
+    ) WHERE ${where}`;
+}
+
+function toStoredAuditRow(r: AuditUnionRow): StoredAuditRow {
+  return {
+    seq: r.seq,
+    at: r.at,
+    type: r.type,
+    tenant: r.tenant,
+    profile_version: r.profile_version,
+    detail: r.detail ?? requestAuditDetailFromRow(r),
+    prev_hash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+function* storedAuditRows(rows: IterableIterator<AuditUnionRow>): Generator<StoredAuditRow> {
+  for (const r of rows) yield toStoredAuditRow(r);
+}
 
 const REQUEST_TYPES = ['request.served', 'request.denied'] as const;
 const PROFILE_TYPES = ['profile.loaded', 'profile.switched', 'profile.changed'] as const;
@@ -165,6 +210,10 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
     // Create the file owner-only before SQLite does; SQLite gives -wal and -shm the same mode.
     if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
     db = new Database(file);
+    // Only takes effect on a new, empty database (before WAL mode is set). Rows are appended in
+    // batches, so larger pages mean fewer WAL frames and write calls per request; an existing
+    // database keeps the page size it was created with.
+    db.pragma(`page_size = ${PAGE_SIZE}`);
     db.pragma('journal_mode = WAL');
     // WAL + NORMAL: a committed batch survives a process crash; an OS crash may lose the last
     // batches but never corrupts the database.
@@ -174,9 +223,12 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
   }
 
   const stmt = {
+    // Only a repeated trace id is ignored: a clash on audit_seq is an error, never a silently lost request.
     insertTrace: isReadonly
       ? null
-      : db.prepare(`INSERT OR IGNORE INTO traces (${TRACE_INSERT_COLUMNS.join(', ')}) VALUES (${TRACE_INSERT_COLUMNS.map(() => '?').join(', ')})`),
+      : db.prepare(
+          `INSERT INTO traces (${TRACE_INSERT_COLUMNS.join(', ')}) VALUES (${TRACE_INSERT_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (id) DO NOTHING`,
+        ),
     insertAudit: isReadonly
       ? null
       : db.prepare(`INSERT INTO audit_log (seq, at, type, tenant, profile_version, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -184,7 +236,9 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
       ? null
       : db.prepare(`INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`),
     head: db.prepare(`SELECT seq, hash FROM audit_head WHERE id = 1`),
-    lastAudit: db.prepare(`SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`),
+    lastAudit: db.prepare(
+      `SELECT seq, hash FROM (SELECT seq, hash FROM audit_log UNION ALL SELECT audit_seq, audit_hash FROM traces WHERE audit_seq IS NOT NULL) ORDER BY seq DESC LIMIT 1`,
+    ),
     lastCheckpoint: db.prepare(`SELECT seq, hash, at, checkpoint_hash FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`),
   };
 
@@ -208,22 +262,28 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
     let head = readChainHead();
     const startSeq = head.seq;
     let traces = 0;
-    const append = (a: PendingAudit): void => {
+    /** The link `a` gets as the next entry; the chain moves on only once its row is written. */
+    const nextLink = (a: PendingAudit): { seq: number; hash: string } => {
       const seq = head.seq + 1;
-      const hash = hashAuditEntryText(head.hash, { seq, at: a.at, type: a.type, tenant: a.tenant, profile_version: a.profile_version, detail: a.detail });
-      insertAudit.run(seq, a.at, a.type, a.tenant, a.profile_version, a.detail, head.hash, hash);
-      head = { seq, hash };
+      return { seq, hash: hashAuditEntryText(head.hash, { seq, at: a.at, type: a.type, tenant: a.tenant, profile_version: a.profile_version, detail: a.detail }) };
     };
     for (const item of batch) {
+      const link = nextLink(item.audit);
       if (item.kind === 'trace') {
-        // A repeated trace id is ignored, and so is its audit entry: one request, one entry.
-        if (insertTrace.run(item.values).changes === 1) {
-          traces++;
-          append(item.audit);
-        }
+        // The request's audit entry is part of its trace row. A repeated trace id is ignored, and
+        // so is its entry: one request, one entry.
+        const values = item.values;
+        values[AUDIT_LINK_INDEX] = link.seq;
+        values[AUDIT_LINK_INDEX + 1] = item.audit.type;
+        values[AUDIT_LINK_INDEX + 2] = head.hash;
+        values[AUDIT_LINK_INDEX + 3] = link.hash;
+        if (insertTrace.run(values).changes === 0) continue;
+        traces++;
       } else {
-        append(item.audit);
+        const a = item.audit;
+        insertAudit.run(link.seq, a.at, a.type, a.tenant, a.profile_version, a.detail, head.hash, link.hash);
       }
+      head = link;
     }
     if (head.seq !== startSeq) stmt.upsertHead!.run(head.seq, head.hash);
     return { traces, audit: head.seq - startSeq };
@@ -281,7 +341,7 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
     if (!isReadonly) flush();
   }
 
-  function toAuditRow(r: StoredAuditDbRow): AuditRow {
+  function toAuditRow(r: StoredAuditRow): AuditRow {
     let detail: Record<string, unknown>;
     try {
       detail = JSON.parse(r.detail) as Record<string, unknown>;
@@ -296,9 +356,9 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
     return db.transaction(() => {
       const checkpoint = (stmt.lastCheckpoint.get() as AuditCheckpoint | undefined) ?? null;
       const head = (stmt.head.get() as { seq: number; hash: string } | undefined) ?? null;
-      const rows = db.prepare(`SELECT seq, at, type, tenant, profile_version, detail, prev_hash, hash FROM audit_log ORDER BY seq`).iterate() as IterableIterator<StoredAuditDbRow>;
+      const rows = db.prepare(`${auditEntriesSql()} ORDER BY seq`).iterate() as IterableIterator<AuditUnionRow>;
       try {
-        return verifyAuditChain(rows, { checkpoint, head });
+        return verifyAuditChain(storedAuditRows(rows), { checkpoint, head });
       } finally {
         // An early verdict leaves the statement open; it holds the connection until returned.
         rows.return?.();
@@ -310,8 +370,9 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
     file,
     readonly: isReadonly,
 
-    recordTrace(trace, capturedBody) {
+    recordTrace(given, capturedBody) {
       assertWritable();
+      const trace = scrubTraceForStorage(given);
       const values = traceInsertValues(trace, capturedBody ?? null);
       enqueue({
         kind: 'trace',
@@ -423,10 +484,8 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
       beforeRead();
       const lo = since === undefined ? '' : parseIsoBound(since, 'since');
       const hi = until === undefined ? null : parseIsoBound(until, 'until');
-      const rows = db
-        .prepare(`SELECT * FROM audit_log WHERE at >= ? AND (? IS NULL OR at < ?) ORDER BY seq`)
-        .all(lo, hi, hi) as StoredAuditDbRow[];
-      return rows.map(toAuditRow);
+      const rows = db.prepare(`${auditEntriesSql('at >= @lo AND (@hi IS NULL OR at < @hi)')} ORDER BY seq`).all({ lo, hi }) as AuditUnionRow[];
+      return rows.map((r) => toAuditRow(toStoredAuditRow(r)));
     },
 
     queryAuditAt(atIso, tenant, queryOpts = {}) {
@@ -439,13 +498,10 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
       const hi = new Date(t + windowMinutes * 60_000).toISOString();
       const tenantFilter = tenant === undefined ? '' : 'AND tenant = @tenant';
       const params = { at, lo, hi, limit, tenant: tenant ?? null };
+      const requestFilter = `type IN (${REQUEST_TYPES.map((x) => `'${x}'`).join(',')}) AND at >= @lo AND at <= @hi ${tenantFilter}`;
       const requests = db
-        .prepare(
-          `SELECT * FROM audit_log
-           WHERE type IN (${REQUEST_TYPES.map((x) => `'${x}'`).join(',')}) AND at >= @lo AND at <= @hi ${tenantFilter}
-           ORDER BY abs(julianday(at) - julianday(@at)), seq LIMIT @limit`,
-        )
-        .all(params) as StoredAuditDbRow[];
+        .prepare(`SELECT * FROM (${auditEntriesSql(requestFilter)}) ORDER BY abs(julianday(at) - julianday(@at)), seq LIMIT @limit`)
+        .all(params) as AuditUnionRow[];
       // Every tenant's profile is logged at load, the inactive ones too (detail.active = false):
       // without a tenant, entries marked inactive cannot answer "which profile was in force", else
       // the answer is whichever tenant happened to be listed last. Entries without the flag
@@ -457,13 +513,13 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
            WHERE type IN (${PROFILE_TYPES.map((x) => `'${x}'`).join(',')}) AND at <= @at ${activeFilter}
            ORDER BY at DESC, seq DESC LIMIT 1`,
         )
-        .get({ at, tenant: tenant ?? null }) as StoredAuditDbRow | undefined;
+        .get({ at, tenant: tenant ?? null }) as StoredAuditRow | undefined;
       return {
         at,
         tenant: tenant ?? null,
         windowMinutes,
         activeProfile: profile ? toAuditRow(profile) : null,
-        requests: requests.map(toAuditRow),
+        requests: requests.map((r) => toAuditRow(toStoredAuditRow(r))),
       };
     },
 
@@ -472,31 +528,34 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
       flush();
       const cutoff = parseIsoBound(cutoffIso, 'cutoffIso');
       return db.transaction(() => {
-        const removedTraces = db.prepare(`DELETE FROM traces WHERE started_at < ?`).run(cutoff).changes;
-        // Only a prefix of the chain can go: up to the first entry at or after the cutoff.
-        const firstKept = db.prepare(`SELECT MIN(seq) AS seq FROM audit_log WHERE at >= ?`).get(cutoff) as { seq: number | null };
-        const lastRemoved =
-          firstKept.seq !== null
-            ? firstKept.seq - 1
-            : ((db.prepare(`SELECT MAX(seq) AS seq FROM audit_log`).get() as { seq: number | null }).seq ?? 0);
+        // Traces written before schema 2 hold no audit entry: they go by age alone.
+        let removedTraces = db.prepare(`DELETE FROM traces WHERE audit_seq IS NULL AND started_at < ?`).run(cutoff).changes;
+        // Only a prefix of the chain can go: up to the first entry at or after the cutoff. A trace
+        // that holds its request's entry goes with that entry, so one that started before the
+        // cutoff but was recorded after a newer entry stays until the chain before it goes.
+        const firstKept = db.prepare(`SELECT MIN(seq) AS seq FROM (${auditEntriesSql('at >= @cutoff')})`).get({ cutoff }) as { seq: number | null };
+        const lastRemoved = firstKept.seq !== null ? firstKept.seq - 1 : ((stmt.lastAudit.get() as { seq: number } | undefined)?.seq ?? 0);
         const checkpoint = (stmt.lastCheckpoint.get() as AuditCheckpoint | undefined) ?? null;
         if (lastRemoved <= (checkpoint?.seq ?? 0)) return { removedTraces, removedAudit: 0 };
         // Sign off only a prefix that verifies: pruning must not launder a tampered entry.
-        const prefix = db
-          .prepare(`SELECT seq, at, type, tenant, profile_version, detail, prev_hash, hash FROM audit_log WHERE seq <= ? ORDER BY seq`)
-          .iterate(lastRemoved) as IterableIterator<StoredAuditDbRow>;
+        const prefix = db.prepare(`${auditEntriesSql('seq <= @last')} ORDER BY seq`).iterate({ last: lastRemoved }) as IterableIterator<AuditUnionRow>;
         let check;
         try {
-          check = verifyAuditChain(prefix, { checkpoint, head: null });
+          check = verifyAuditChain(storedAuditRows(prefix), { checkpoint, head: null });
         } finally {
           prefix.return?.();
         }
-        const last = db.prepare(`SELECT seq, hash, at FROM audit_log WHERE seq = ?`).get(lastRemoved) as { seq: number; hash: string; at: string } | undefined;
+        const last = db.prepare(`SELECT seq, hash, at FROM (${auditEntriesSql('seq = @last')})`).get({ last: lastRemoved }) as
+          | { seq: number; hash: string; at: string }
+          | undefined;
         if (!check.ok || !last) {
           onError(new Error(`audit pruning skipped: chain broken at entry ${check.ok ? lastRemoved : check.firstBrokenSeq}`));
           return { removedTraces, removedAudit: 0 };
         }
-        const removedAudit = db.prepare(`DELETE FROM audit_log WHERE seq <= ?`).run(lastRemoved).changes;
+        const removedEntries = db.prepare(`DELETE FROM audit_log WHERE seq <= ?`).run(lastRemoved).changes;
+        const removedRequestTraces = db.prepare(`DELETE FROM traces WHERE audit_seq <= ?`).run(lastRemoved).changes;
+        removedTraces += removedRequestTraces;
+        const removedAudit = removedEntries + removedRequestTraces;
         db.prepare(
           `INSERT INTO audit_checkpoints (seq, hash, at, checkpoint_hash, pruned_at, removed_entries) VALUES (?, ?, ?, ?, ?, ?)`,
         ).run(last.seq, last.hash, last.at, hashCheckpoint(last), new Date().toISOString(), removedAudit);

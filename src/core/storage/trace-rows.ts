@@ -1,4 +1,4 @@
-import type { Trace } from '../../shared/trace.js';
+import type { Decision, Trace } from '../../shared/trace.js';
 import type { AuditEvent } from './audit-chain.js';
 import { scrubString } from './secret-scrub.js';
 
@@ -32,6 +32,11 @@ export interface TraceRow {
   decisions: string;
   warnings: string;
   captured_body: string | null;
+  /** The request's audit entry, held in its trace row (schema 2 on; null in rows written before). */
+  audit_seq: number | null;
+  audit_type: string | null;
+  audit_prev_hash: string | null;
+  audit_hash: string | null;
 }
 
 /**
@@ -59,13 +64,20 @@ export const TRACE_INSERT_COLUMNS = [
   'id', 'started_at', 'ended_at', 'tenant', 'profile_version', 'client_key_id', 'route', 'method', 'model_requested',
   'model_used', 'provider_id', 'provider_region', 'credential_fingerprint', 'status', 'error_code', 'latency_ms', 'ttft_ms',
   'streamed', 'input_tokens', 'output_tokens', 'cached_input_tokens', 'cache_write_tokens', 'cost_usd', 'cost_note',
-  'attempts', 'decisions', 'warnings', 'captured_body',
+  'attempts', 'decisions', 'warnings', 'captured_body', 'audit_seq', 'audit_type', 'audit_prev_hash', 'audit_hash',
 ] as const satisfies readonly (keyof TraceRow)[];
 
 /**
- * A trace as the positional parameters of the traces INSERT, in `TRACE_INSERT_COLUMNS` order.
- * better-sqlite3 binds an array about a third faster than named parameters looked up on an
- * object, and the batch writer runs on the event loop.
+ * Where `traceInsertValues` leaves the request's audit link (seq, type, prev hash, hash) for the
+ * writer to fill in: the seq is only known inside the write transaction.
+ */
+export const AUDIT_LINK_INDEX = TRACE_INSERT_COLUMNS.indexOf('audit_seq');
+
+/**
+ * A trace as the positional parameters of the traces INSERT, in `TRACE_INSERT_COLUMNS` order, the
+ * audit link left null. better-sqlite3 binds an array about a third faster than named parameters
+ * looked up on an object, and the batch writer runs on the event loop. Give it a trace from
+ * `scrubTraceForStorage`.
  */
 export function traceInsertValues(trace: Trace, capturedBody: string | null): unknown[] {
   return [
@@ -97,7 +109,47 @@ export function traceInsertValues(trace: Trace, capturedBody: string | null): un
     JSON.stringify(trace.decisions),
     JSON.stringify(trace.warnings),
     capturedBody,
+    null,
+    null,
+    null,
+    null,
   ];
+}
+
+/**
+ * The trace as it is stored: the text fields its audit detail is made of, with anything that looks
+ * like a credential masked. The detail is rebuilt from the stored columns when the chain is
+ * verified, so the columns must hold exactly the masked text that was hashed. The same object
+ * when nothing needed masking, which is the rule.
+ */
+export function scrubTraceForStorage(trace: Trace): Trace {
+  const id = scrubString(trace.id);
+  const route = scrubString(trace.route);
+  const clientKeyId = scrubNullable(trace.clientKeyId);
+  const modelRequested = scrubNullable(trace.modelRequested);
+  const modelUsed = scrubNullable(trace.modelUsed);
+  const providerId = scrubNullable(trace.providerId);
+  const providerRegion = scrubNullable(trace.providerRegion);
+  const credentialFingerprint = scrubNullable(trace.credentialFingerprint);
+  const errorCode = scrubNullable(trace.errorCode);
+  if (
+    id === trace.id &&
+    route === trace.route &&
+    clientKeyId === trace.clientKeyId &&
+    modelRequested === trace.modelRequested &&
+    modelUsed === trace.modelUsed &&
+    providerId === trace.providerId &&
+    providerRegion === trace.providerRegion &&
+    credentialFingerprint === trace.credentialFingerprint &&
+    errorCode === trace.errorCode
+  ) {
+    return trace;
+  }
+  return { ...trace, id, route, clientKeyId, modelRequested, modelUsed, providerId, providerRegion, credentialFingerprint, errorCode };
+}
+
+function scrubNullable(v: string | null): string | null {
+  return v === null ? null : scrubString(v);
 }
 
 export function mapRowToTrace(row: TraceRow): Trace {
@@ -181,10 +233,12 @@ export function mapTraceToAuditEvent(trace: Trace): AuditEvent {
 
 /**
  * The canonical JSON of a request's audit detail, spelled out directly: it is what every request
- * pays on the write path, and it equals `canonicalJson(scrubSecrets(mapTraceToAuditEvent(t).detail))`
- * (keys in sorted order, strings scrubbed) — a test holds the two together.
+ * pays on the write path. For a trace from `scrubTraceForStorage` it equals
+ * `canonicalJson(scrubSecrets(mapTraceToAuditEvent(t).detail))` (keys in sorted order, strings
+ * masked) — a test holds the two together. Verification rebuilds it from the stored row
+ * (`mapRowToTrace`), so it must depend only on fields that round-trip through the traces table.
  */
-export function requestAuditDetailJson(trace: Trace): string {
+export function requestAuditDetailJson(trace: RequestAuditFields): string {
   const deniedBy = deniedRules(trace);
   return (
     `{"clientKeyId":${str(trace.clientKeyId)},"costUsd":${num(trace.costUsd)},"credentialFingerprint":${str(trace.credentialFingerprint)}` +
@@ -195,14 +249,49 @@ export function requestAuditDetailJson(trace: Trace): string {
   );
 }
 
-function deniedRules(trace: Trace): string[] {
+type RequestAuditFields = Pick<
+  Trace,
+  'id' | 'route' | 'clientKeyId' | 'modelRequested' | 'modelUsed' | 'providerId' | 'providerRegion' | 'credentialFingerprint' | 'status' | 'errorCode' | 'costUsd' | 'decisions'
+>;
+
+/** The trace columns a request's audit detail is rebuilt from. */
+export const REQUEST_AUDIT_COLUMNS = [
+  'id', 'route', 'client_key_id', 'model_requested', 'model_used', 'provider_id', 'provider_region', 'credential_fingerprint',
+  'status', 'error_code', 'cost_usd', 'decisions',
+] as const satisfies readonly (keyof TraceRow)[];
+
+export type RequestAuditColumns = Pick<TraceRow, (typeof REQUEST_AUDIT_COLUMNS)[number]>;
+
+/** `requestAuditDetailJson` of the trace a stored row holds; a column changed since makes it differ, and the hash with it. */
+export function requestAuditDetailFromRow(row: RequestAuditColumns): string {
+  return requestAuditDetailJson({
+    id: row.id,
+    route: row.route,
+    clientKeyId: row.client_key_id,
+    modelRequested: row.model_requested,
+    modelUsed: row.model_used,
+    providerId: row.provider_id,
+    providerRegion: row.provider_region,
+    credentialFingerprint: row.credential_fingerprint,
+    status: row.status,
+    errorCode: row.error_code,
+    costUsd: row.cost_usd,
+    decisions: parseJsonArray(row.decisions) as Trace['decisions'],
+  });
+}
+
+function deniedRules(trace: Pick<Trace, 'decisions'>): string[] {
   const out: string[] = [];
-  for (const d of trace.decisions) if (d.outcome === 'deny') out.push(d.rule);
+  // A stored row may have been edited: anything that is not a well-formed decision is skipped here,
+  // so the rebuilt detail differs and verification reports the entry instead of throwing.
+  for (const d of trace.decisions as unknown[]) {
+    if (d !== null && typeof d === 'object' && (d as Decision).outcome === 'deny' && typeof (d as Decision).rule === 'string') out.push((d as Decision).rule);
+  }
   return out;
 }
 
 function str(v: string | null): string {
-  return v === null ? 'null' : JSON.stringify(scrubString(v));
+  return v === null ? 'null' : JSON.stringify(v);
 }
 
 function num(v: number | null): string {

@@ -29,7 +29,8 @@ describe('asc audit verify', () => {
 
   it('exits non-zero naming the first broken entry', async () => {
     const db = new Database(join(dir, 'asc.db'));
-    db.prepare(`UPDATE audit_log SET tenant = 'mallory' WHERE seq = 2`).run();
+    // Entry 2 is a request: its audit entry is held in its trace row.
+    db.prepare(`UPDATE traces SET tenant = 'mallory' WHERE audit_seq = 2`).run();
     db.close();
     const r = await runCommand(auditVerifyCommand, ['--data-dir', dir]);
     expect(r.code).toBe(1);

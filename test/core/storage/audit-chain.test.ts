@@ -70,6 +70,14 @@ describe('audit hash chain', () => {
     expect(!r.ok && r.reason).toMatch(/gap: entry 4 is missing/);
   });
 
+  it('names an entry read twice (held in both tables) instead of calling it a gap', () => {
+    const rows = buildChain(4);
+    rows.splice(3, 0, rows[2]!);
+    const r = verifyAuditChain(rows, { checkpoint: null, head: null });
+    expect(r).toMatchObject({ ok: false, firstBrokenSeq: 3, entries: 3 });
+    expect(!r.ok && r.reason).toBe('entry 3 appears more than once');
+  });
+
   it('notices entries cut off the end through the recorded head', () => {
     const rows = buildChain(6);
     const head = { seq: 6, hash: rows[5]!.hash };

@@ -34,11 +34,12 @@ afterEach(() => {
 });
 
 describe('openGatewayStore', () => {
-  it('creates asc.db in WAL mode at the current schema version, owner-only', () => {
+  it('creates asc.db in WAL mode with 16 KB pages at the current schema version, owner-only', () => {
     const store = openStore();
     store.close();
     const db = new Database(join(dir, 'asc.db'), { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('page_size', { simple: true })).toBe(16_384);
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     db.close();
     if (process.platform !== 'win32') expect(statSync(join(dir, 'asc.db')).mode & 0o777).toBe(0o600);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../src/core/storage/canonical-json.js';
 import { scrubSecrets } from '../../../src/core/storage/secret-scrub.js';
-import { mapTraceToAuditEvent, requestAuditDetailJson } from '../../../src/core/storage/trace-rows.js';
+import { mapTraceToAuditEvent, requestAuditDetailJson, scrubTraceForStorage } from '../../../src/core/storage/trace-rows.js';
 import type { Trace } from '../../../src/shared/trace.js';
 
 const base: Trace = {
@@ -40,10 +40,17 @@ describe('the request audit detail written on the hot path', () => {
     ['unicode and quotes', { modelRequested: 'modèle "x" \u2028 \\' }],
   ])('is the canonical JSON of the generic mapping for %s', (_name, patch) => {
     const trace = { ...base, ...patch };
-    expect(requestAuditDetailJson(trace)).toBe(canonicalJson(scrubSecrets(mapTraceToAuditEvent(trace).detail)));
+    expect(requestAuditDetailJson(scrubTraceForStorage(trace))).toBe(canonicalJson(scrubSecrets(mapTraceToAuditEvent(trace).detail)));
   });
 
   it('never carries a provider key given as a model name', () => {
-    expect(requestAuditDetailJson({ ...base, modelRequested: 'sk-ant-api03-abcdefghijklmnopqrstuvwxyz' })).not.toContain('abcdefghijklmnop');
+    expect(requestAuditDetailJson(scrubTraceForStorage({ ...base, modelRequested: 'sk-ant-api03-abcdefghijklmnopqrstuvwxyz' }))).not.toContain('abcdefghijklmnop');
+  });
+
+  it('masks the stored trace the same way, and leaves a clean trace as the same object', () => {
+    expect(scrubTraceForStorage(base)).toBe(base);
+    const stored = scrubTraceForStorage({ ...base, modelUsed: 'sk-proj-abcdefghijklmnopqrstuvwxyz012345' });
+    expect(stored.modelUsed).not.toContain('abcdefghijklmnop');
+    expect(stored).toMatchObject({ ...base, modelUsed: stored.modelUsed });
   });
 });

@@ -59,14 +59,15 @@ describe('pruneOlderThan', () => {
     expect(store.verifyAudit()).toEqual({ ok: true, entries: 10 });
   });
 
-  it('does not sign off a tampered prefix: the audit entries stay and verification still fails', () => {
+  it('does not sign off a tampered prefix: the traces holding its entries stay and verification still fails', () => {
     const errors: Error[] = [];
     store.close();
     const db = new Database(join(dir, 'asc.db'));
-    db.prepare(`UPDATE audit_log SET tenant = 'x' WHERE seq = 2`).run();
+    db.prepare(`UPDATE traces SET tenant = 'x' WHERE audit_seq = 2`).run();
     db.close();
     store = openGatewayStore({ dataDir: dir, onError: (e) => errors.push(e) });
-    expect(store.pruneOlderThan(minutesAfterBase(4 * 60))).toEqual({ removedTraces: 4, removedAudit: 0 });
+    expect(store.pruneOlderThan(minutesAfterBase(4 * 60))).toEqual({ removedTraces: 0, removedAudit: 0 });
+    expect(store.recentTraces(100)).toHaveLength(10);
     expect(errors[0]?.message).toMatch(/chain broken at entry 2/);
     expect(store.verifyAudit()).toMatchObject({ ok: false, firstBrokenSeq: 2 });
   });
