@@ -35,7 +35,12 @@ import {
 } from './trace-rows.js';
 
 export const DATABASE_FILE_NAME = 'asc.db';
-export const DEFAULT_FLUSH_INTERVAL_MS = 100;
+/**
+ * A queued trace that outlives two young-generation collections (one every ~40 ms under load) is
+ * promoted to the old generation: a 100 ms window promoted nearly every trace and added ~40 MB to
+ * the peak RSS under load. Batches of a 25 ms window cost no more CPU per row.
+ */
+export const DEFAULT_FLUSH_INTERVAL_MS = 25;
 export const MAX_FLUSH_INTERVAL_MS = 250;
 export const DEFAULT_MAX_PENDING = 100_000;
 const PAGE_SIZE = 16_384;
@@ -76,8 +81,8 @@ export interface GatewayStore {
   readonly readonly: boolean;
   /**
    * Enqueue; never blocks on disk. Written in one transaction per batch, flushed every
-   * `flushIntervalMs` by an unref'd timer. The trace's audit entry (request.served or
-   * request.denied) is appended in the same transaction. `capturedBody` is stored only when given
+   * `flushIntervalMs` by an unref'd timer. The trace row holds its audit entry (request.served or
+   * request.denied), linked into the chain in the same transaction. `capturedBody` is stored only when given
    * (the profile's logging.capture allows it).
    */
   recordTrace(trace: Trace, capturedBody?: string): void;
@@ -105,7 +110,7 @@ export interface GatewayStore {
 
 export interface OpenGatewayStoreOptions {
   dataDir: string;
-  /** Default 100 ms, at most 250 ms. */
+  /** Default 25 ms, at most 250 ms. */
   flushIntervalMs?: number;
   readonly?: boolean;
   /** Failures of the background flush (the batch stays queued and is retried). Default: process.emitWarning. */

@@ -236,7 +236,8 @@ export function mapTraceToAuditEvent(trace: Trace): AuditEvent {
  * pays on the write path. For a trace from `scrubTraceForStorage` it equals
  * `canonicalJson(scrubSecrets(mapTraceToAuditEvent(t).detail))` (keys in sorted order, strings
  * masked) — a test holds the two together. Verification rebuilds it from the stored row
- * (`mapRowToTrace`), so it must depend only on fields that round-trip through the traces table.
+ * (`requestAuditDetailFromRow`), so it must depend only on fields that round-trip through the
+ * traces table.
  */
 export function requestAuditDetailJson(trace: RequestAuditFields): string {
   const deniedBy = deniedRules(trace);
