@@ -43,8 +43,21 @@ const OPENAI_TEXT_CHUNK = new RegExp(
   `^\\{(?:${ENVELOPE_FIELD},)*"choices":\\[\\{"index":0,"delta":\\{"content":("(?:[^"\\\\]|\\\\.)*")\\}(?:,"logprobs":null)?,"finish_reason":null\\}\\](?:,${ENVELOPE_FIELD})*\\}$`,
 );
 
+/** The chunk that ends an OpenAI stream's choice: an empty delta and a finish reason, in the same plain envelope. */
+const OPENAI_FINISH_CHUNK = new RegExp(
+  `^\\{(?:${ENVELOPE_FIELD},)*"choices":\\[\\{"index":0,"delta":\\{\\}(?:,"logprobs":null)?,"finish_reason":"([a-z_]+)"\\}\\](?:,${ENVELOPE_FIELD})*\\}$`,
+);
+
 /** Anthropic's counterpart: a `content_block_delta` event carrying a `text_delta`, compact, nothing more. */
 const ANTHROPIC_TEXT_DELTA = /^\{"type":"content_block_delta","index":\d+,"delta":\{"type":"text_delta","text":("(?:[^"\\]|\\.)*")\}\}$/;
+
+/**
+ * Anthropic events that carry nothing to translate, in the compact form the API sends them: a
+ * `ping`, a `content_block_stop`, the start of a text block with no text yet. The type is read from
+ * the data, as the full parse would, so a match means exactly what parsing it would: nothing.
+ */
+const ANTHROPIC_EMPTY_EVENT = /^\{"type":(?:"ping"|"content_block_stop","index":\d+|"content_block_start","index":\d+,"content_block":\{"type":"text","text":""\})\}$/;
+const ANTHROPIC_MESSAGE_STOP = '{"type":"message_stop"}';
 
 /** The text of a plain content chunk (OpenAI) or text delta event (Anthropic), or undefined when the full parse is needed. */
 export function plainContentText(data: string, pattern: RegExp = OPENAI_TEXT_CHUNK): string | undefined {
@@ -77,6 +90,12 @@ export function createOpenAiStreamReader(): StreamReader {
     return [part];
   }
 
+  function finishOnce(reason: unknown): StreamPart[] {
+    if (finished) return [];
+    finished = true;
+    return [{ type: 'finish', reason: sawRefusal ? 'content_filter' : mapOpenAiFinishReason(reason), stopSequence: null }];
+  }
+
   return {
     warnings,
     push(ev) {
@@ -94,6 +113,8 @@ export function createOpenAiStreamReader(): StreamReader {
       if (started) {
         const text = plainContentText(data);
         if (text !== undefined) return text.length > 0 ? [{ type: 'text-delta', text }] : [];
+        const finish = OPENAI_FINISH_CHUNK.exec(data);
+        if (finish !== null) return finishOnce(finish[1] as string);
       }
       const parsed = tryParseJson(data);
       if (!parsed.ok || !isRecord(parsed.value)) return fail(malformed('invalid JSON'));
@@ -131,10 +152,7 @@ export function createOpenAiStreamReader(): StreamReader {
           const args = asString(fn.arguments);
           if (args !== undefined && args.length > 0) out.push({ type: 'tool-call-delta', toolIndex: tool.toolIndex, argumentsDelta: args });
         }
-        if (choice.finish_reason !== null && choice.finish_reason !== undefined && !finished) {
-          finished = true;
-          out.push({ type: 'finish', reason: sawRefusal ? 'content_filter' : mapOpenAiFinishReason(choice.finish_reason), stopSequence: null });
-        }
+        if (choice.finish_reason !== null && choice.finish_reason !== undefined) out.push(...finishOnce(choice.finish_reason));
       }
       if (isRecord(chunk.usage)) out.push({ type: 'usage', usage: partialOf(mapOpenAiUsage(chunk.usage)) });
       return out;
@@ -180,6 +198,12 @@ export function createAnthropicStreamReader(): StreamReader {
         const text = plainContentText(ev.data, ANTHROPIC_TEXT_DELTA);
         if (text !== undefined) return text.length > 0 ? [{ type: 'text-delta', text }] : [];
       }
+      // Four events of every stream, none worth a JSON.parse.
+      if (ev.data === ANTHROPIC_MESSAGE_STOP) {
+        ended = true;
+        return [{ type: 'end' }];
+      }
+      if (ANTHROPIC_EMPTY_EVENT.test(ev.data)) return [];
       const parsed = tryParseJson(ev.data);
       if (!parsed.ok || !isRecord(parsed.value)) {
         ended = true;

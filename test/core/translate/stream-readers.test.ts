@@ -26,13 +26,16 @@ describe('OpenAI stream reader, plain content chunks', () => {
 
   it('yields the same parts from the quick read as from the full parse of the same chunks', () => {
     const start = JSON.stringify({ ...envelope, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
+    const finish = (reason: string) => ({ ...envelope, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: reason }], usage: null });
+    const reasons = fc.constantFrom('stop', 'length', 'tool_calls', 'content_filter', 'function_call', 'something_new');
     fc.assert(
-      fc.property(fc.array(fc.string({ unit: 'binary' }), { maxLength: 8 }), (texts) => {
-        const compact = texts.map((t) => JSON.stringify(contentChunk(t)));
-        // Pretty-printed JSON never matches the quick read: it is the full-parse oracle.
-        const spaced = texts.map((t) => JSON.stringify(contentChunk(t), null, 1));
+      fc.property(fc.array(fc.string({ unit: 'binary' }), { maxLength: 8 }), fc.array(reasons, { maxLength: 2 }), (texts, finishes) => {
+        const chunks = [...texts.map((t) => contentChunk(t)), ...finishes.map(finish)];
+        const compact = chunks.map((c) => JSON.stringify(c));
+        // Pretty-printed JSON never matches the quick reads: it is the full-parse oracle.
+        const spaced = chunks.map((c) => JSON.stringify(c, null, 1));
         expect(spaced.every((d) => plainContentText(d) === undefined)).toBe(true);
-        expect(partsOf([start, ...compact])).toEqual(partsOf([start, ...spaced]));
+        expect(partsOf([start, ...compact, '[DONE]'])).toEqual(partsOf([start, ...spaced, '[DONE]']));
       }),
     );
   });
@@ -61,20 +64,36 @@ describe('Anthropic stream reader, plain text deltas', () => {
   const textDelta = (text: string, index = 0): Record<string, unknown> => ({ type: 'content_block_delta', index, delta: { type: 'text_delta', text } });
 
   it('yields the same parts from the quick read as from the full parse of the same events', () => {
-    const head = [
-      { event: 'message_start', data: JSON.stringify({ type: 'message_start', message: { id: 'msg_1', usage: { input_tokens: 3, output_tokens: 1 } } }) },
-      { event: 'content_block_start', data: JSON.stringify({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }) },
+    const head: [string, Record<string, unknown>][] = [
+      ['message_start', { type: 'message_start', message: { id: 'msg_1', usage: { input_tokens: 3, output_tokens: 1 } } }],
+      ['content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }],
+      ['ping', { type: 'ping' }],
+    ];
+    const tail: [string, Record<string, unknown>][] = [
+      ['content_block_stop', { type: 'content_block_stop', index: 0 }],
+      ['message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 7 } }],
+      ['message_stop', { type: 'message_stop' }],
+      // After message_stop nothing more is read, whichever path an event would take.
+      ['content_block_delta', textDelta('late')],
     ];
     fc.assert(
       fc.property(fc.array(fc.string({ unit: 'binary' }), { maxLength: 8 }), (texts) => {
+        // Compact JSON takes the quick reads; spaced JSON (`spacing` 1) the full parse.
         const read = (spacing: number | undefined) => {
           const reader = createAnthropicStreamReader();
-          const events = [...head, ...texts.map((t) => ({ event: 'content_block_delta', data: JSON.stringify(textDelta(t), null, spacing) }))];
-          return events.flatMap((ev) => reader.push(ev));
+          const events = [...head, ...texts.map((t) => ['content_block_delta', textDelta(t)] as [string, Record<string, unknown>]), ...tail];
+          return [...events.flatMap(([event, data]) => reader.push({ event, data: JSON.stringify(data, null, spacing) })), ...reader.end()];
         };
         expect(read(undefined)).toEqual(read(1));
       }),
     );
+  });
+
+  it('reads an event by the type its data names, on the quick path too', () => {
+    const reader = createAnthropicStreamReader();
+    reader.push({ event: 'message_start', data: JSON.stringify({ type: 'message_start', message: { id: 'm', usage: { input_tokens: 1 } } }) });
+    expect(reader.push({ event: 'ping', data: '{"type":"message_stop"}' })).toEqual([{ type: 'end' }]);
+    expect(reader.push({ event: 'ping', data: '{"type":"ping"}' })).toEqual([]);
   });
 
   it('leaves tool argument fragments, thinking and unknown fields to the full parse', () => {
