@@ -71,7 +71,7 @@ const MIGRATIONS: readonly string[] = [
   );
   `,
   // 2: a request's audit entry is held in its own trace row rather than in a second row: one row
-  // per request, about 40 % fewer bytes written. The chain's other entries, and request entries
+  // per request, about a third fewer bytes written. The chain's other entries, and request entries
   // written before this migration, stay in audit_log; seq is one sequence across both tables.
   `
   ALTER TABLE traces ADD COLUMN audit_seq INTEGER;
