@@ -1,4 +1,5 @@
 import type { SseEvent } from '../sse/sse-parser.js';
+import { ANTHROPIC_MESSAGE_STOP_DATA, ANTHROPIC_PING_DATA, contentBlockStopData, emptyTextBlockStartData } from './anthropic-stream-events.js';
 import { EMPTY_USAGE, type Usage } from '../../shared/trace.js';
 import { assertNever, type FinishReason, type StreamPart } from './canonical.js';
 import { convertToAnthropicErrorPayload, convertToOpenAiErrorPayload } from './error-body.js';
@@ -18,8 +19,8 @@ function json(data: unknown, event?: string): SseEvent {
 
 // Events whose JSON never varies, or varies by a block index only, are spelled out: every
 // translated Anthropic stream sends them, and serialising an object costs more than a template.
-const PING: SseEvent = Object.freeze({ event: 'ping', data: '{"type":"ping"}' });
-const MESSAGE_STOP: SseEvent = Object.freeze({ event: 'message_stop', data: '{"type":"message_stop"}' });
+const PING: SseEvent = Object.freeze({ event: 'ping', data: ANTHROPIC_PING_DATA });
+const MESSAGE_STOP: SseEvent = Object.freeze({ event: 'message_stop', data: ANTHROPIC_MESSAGE_STOP_DATA });
 
 /**
  * OpenAI `chat.completion.chunk` stream, ending with `data: [DONE]`; with `includeUsage` a last
@@ -104,7 +105,7 @@ export function createAnthropicStreamEmitter(opts: { model: string; estimatedInp
 
   function closeOpen(out: SseEvent[]): void {
     if (open === undefined) return;
-    out.push({ event: 'content_block_stop', data: `{"type":"content_block_stop","index":${open.index}}` });
+    out.push({ event: 'content_block_stop', data: contentBlockStopData(open.index) });
     open = undefined;
   }
 
@@ -146,7 +147,7 @@ export function createAnthropicStreamEmitter(opts: { model: string; estimatedInp
           if (open?.kind !== 'text') {
             closeOpen(out);
             open = { index: nextBlock++, kind: 'text' };
-            out.push({ event: 'content_block_start', data: `{"type":"content_block_start","index":${open.index},"content_block":{"type":"text","text":""}}` });
+            out.push({ event: 'content_block_start', data: emptyTextBlockStartData(open.index) });
           }
           out.push({
             event: 'content_block_delta',

@@ -1,5 +1,6 @@
 import type { SseEvent } from '../sse/sse-parser.js';
 import type { StreamPart } from './canonical.js';
+import { ANTHROPIC_MESSAGE_STOP_DATA } from './anthropic-stream-events.js';
 import { mapAnthropicStopReason, mapOpenAiFinishReason } from './finish-reason-mapping.js';
 import { asArray, asNumber, asString, isRecord, tryParseJson, type JsonObject } from './json-guards.js';
 import { THINKING_DROPPED, extractOpenAiContentText } from './response-conversion.js';
@@ -52,12 +53,12 @@ const OPENAI_FINISH_CHUNK = new RegExp(
 const ANTHROPIC_TEXT_DELTA = /^\{"type":"content_block_delta","index":\d+,"delta":\{"type":"text_delta","text":("(?:[^"\\]|\\.)*")\}\}$/;
 
 /**
- * Anthropic events that carry nothing to translate, in the compact form the API sends them: a
- * `ping`, a `content_block_stop`, the start of a text block with no text yet. The type is read from
- * the data, as the full parse would, so a match means exactly what parsing it would: nothing.
+ * Anthropic events that carry nothing to translate, in the compact form the API sends them
+ * (`anthropic-stream-events.ts`): a `ping`, a `content_block_stop`, the start of a text block with
+ * no text yet. The type is read from the data, as the full parse would, so a match means exactly
+ * what parsing it would: nothing.
  */
 const ANTHROPIC_EMPTY_EVENT = /^\{"type":(?:"ping"|"content_block_stop","index":\d+|"content_block_start","index":\d+,"content_block":\{"type":"text","text":""\})\}$/;
-const ANTHROPIC_MESSAGE_STOP = '{"type":"message_stop"}';
 
 /** The text of a plain content chunk (OpenAI) or text delta event (Anthropic), or undefined when the full parse is needed. */
 export function plainContentText(data: string, pattern: RegExp = OPENAI_TEXT_CHUNK): string | undefined {
@@ -198,8 +199,8 @@ export function createAnthropicStreamReader(): StreamReader {
         const text = plainContentText(ev.data, ANTHROPIC_TEXT_DELTA);
         if (text !== undefined) return text.length > 0 ? [{ type: 'text-delta', text }] : [];
       }
-      // Four events of every stream, none worth a JSON.parse.
-      if (ev.data === ANTHROPIC_MESSAGE_STOP) {
+      // Events of every stream that need no JSON.parse.
+      if (ev.data === ANTHROPIC_MESSAGE_STOP_DATA) {
         ended = true;
         return [{ type: 'end' }];
       }
