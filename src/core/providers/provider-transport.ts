@@ -44,13 +44,28 @@ export function supportsOperation(kind: ProviderKind, op: UpstreamOperation): bo
   return OPERATION_PATHS[kind][op] !== undefined;
 }
 
-/** Resolved once per provider config and cached by the caller; never per request. */
+/** Per provider config object (a new profile version brings new ones): URL parsing is not per-request work. */
+const targetsByProvider = new WeakMap<ProviderConfig, Partial<Record<UpstreamOperation, UpstreamTarget | null>>>();
+
+/** Where `op` lives on `provider`; null when the provider has no such endpoint. Memoized per config object. */
 export function resolveUpstreamTarget(provider: ProviderConfig, op: UpstreamOperation): UpstreamTarget | null {
-  const rel = OPERATION_PATHS[provider.kind][op];
-  if (rel === undefined) return null;
-  const url = new URL(provider.baseUrl);
-  const basePath = url.pathname.replace(/\/+$/, '');
-  return { origin: url.origin, path: basePath + rel };
+  let targets = targetsByProvider.get(provider);
+  if (targets === undefined) {
+    targets = {};
+    targetsByProvider.set(provider, targets);
+  }
+  let target = targets[op];
+  if (target === undefined) {
+    const rel = OPERATION_PATHS[provider.kind][op];
+    if (rel === undefined) {
+      target = null;
+    } else {
+      const url = new URL(provider.baseUrl);
+      target = { origin: url.origin, path: url.pathname.replace(/\/+$/, '') + rel };
+    }
+    targets[op] = target;
+  }
+  return target;
 }
 
 /** Default `anthropic-version` when the client sent none (Anthropic requires the header). */

@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Dispatcher } from 'undici';
 import type { Profile } from '../../shared/policy-schema.js';
 import type { Trace, Usage } from '../../shared/trace.js';
 import { EMPTY_USAGE } from '../../shared/trace.js';
@@ -24,6 +23,7 @@ import {
   translateResponse,
 } from '../translate/index.js';
 import { isRecord } from '../translate/json-guards.js';
+import { callUpstream, type UpstreamResponse } from '../upstream/upstream-call.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, type UpstreamClients } from '../upstream/upstream-clients.js';
 import { applyPolicyEdits, prepareUpstreamRequest, type ClientRequest, type PreparedUpstreamRequest } from './prepare-upstream-request.js';
 import { relayStream } from './relay-stream.js';
@@ -340,17 +340,20 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
           run.upstreamSignal.emit('abort');
         }, firstByteMs)
       : undefined;
-    let res: Dispatcher.ResponseData;
+    let res: UpstreamResponse;
     try {
-      res = await deps.upstream.forOrigin(upstream.origin, routing.connectTimeoutMs).request({
-        path: upstream.path + forwardedQuery(request, prepared),
-        method: 'POST',
-        headers,
-        body: prepared.body,
-        signal: run.upstreamSignal,
-        headersTimeout: precise ? 0 : firstByteMs,
-        bodyTimeout: routing.idleTimeoutMs,
-      });
+      res = await callUpstream(
+        deps.upstream.forOrigin(upstream.origin, routing.connectTimeoutMs),
+        {
+          path: upstream.path + forwardedQuery(request, prepared),
+          method: 'POST',
+          headers,
+          body: prepared.body,
+          headersTimeout: precise ? 0 : firstByteMs,
+          bodyTimeout: routing.idleTimeoutMs,
+        },
+        run.upstreamSignal,
+      );
     } catch (e) {
       if (run.clientGone) return 'client-gone';
       if (firstByteTimedOut || (e as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT') {
@@ -365,7 +368,7 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
     if (res.statusCode >= 400) {
       let body: Buffer;
       try {
-        body = await readLimited(res.body, MAX_ERROR_BODY_BYTES);
+        body = await res.readAll(MAX_ERROR_BODY_BYTES);
       } catch (e) {
         if (run.clientGone) return 'client-gone';
         return { kind: 'transport-error', error: transportError(e, target) };
@@ -383,7 +386,7 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
 
     let raw: Buffer;
     try {
-      raw = Buffer.from(await res.body.arrayBuffer());
+      raw = await res.readAll();
     } catch (e) {
       if (run.clientGone) return 'client-gone';
       return { kind: 'transport-error', error: transportError(e, target) };
@@ -483,14 +486,4 @@ function forwardedQuery(request: FastifyRequest, prepared: PreparedUpstreamReque
 function isEventStream(headers: Record<string, string | string[] | undefined>): boolean {
   const ct = headerValue(headers['content-type']);
   return ct !== undefined && ct.includes('text/event-stream');
-}
-
-async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size <= limit) parts.push(chunk);
-  }
-  return Buffer.concat(parts);
 }

@@ -1,10 +1,9 @@
 import type { FastifyReply } from 'fastify';
-import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import type { Usage } from '../../shared/trace.js';
 import type { WireFormat } from '../../shared/wire-format.js';
 import { createSseParser, serializeSseEvent, type SseEvent } from '../sse/sse-parser.js';
 import { createStreamErrorEvents, createStreamTranslator } from '../translate/index.js';
+import type { UpstreamResponse } from '../upstream/upstream-call.js';
 import { createPassthroughStream } from './passthrough-stream.js';
 import type { PreparedUpstreamRequest } from './prepare-upstream-request.js';
 import {
@@ -32,7 +31,7 @@ export async function relayStream(
   route: ModelRouteSpec,
   reply: FastifyReply,
   run: RequestRun,
-  res: Dispatcher.ResponseData,
+  res: UpstreamResponse,
   state: TryState,
   prepared: PreparedUpstreamRequest,
 ): Promise<TryResult> {
@@ -99,7 +98,7 @@ export async function relayStream(
   const streamUsage = (): Usage | null => (translator ? presentUsage(translator.usage()) : (tap?.usage() ?? null));
 
   try {
-    await forEachChunk(res.body, (chunk) => {
+    await res.forEachChunk((chunk) => {
       const out = passthrough ? passthrough.push(chunk) : translateEvents(parser!.push(chunk));
       return out.length > 0 ? write(out) : undefined;
     });
@@ -139,45 +138,6 @@ export async function relayStream(
     raw.end(out);
     return { kind: 'answered', upstreamFailed: true };
   }
-}
-
-/**
- * Calls `onChunk` for each chunk of `body` in order, pausing the body while a returned promise is
- * pending (the client is slow); settles when the body ends or fails. Listeners rather than
- * `for await`: no promise and microtask per chunk, and nothing to set up per stream beyond three
- * listeners, on a path that runs for every streamed request.
- */
-function forEachChunk(body: Readable, onChunk: (chunk: Buffer) => Promise<void> | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const fail = (e: unknown): void => {
-      body.off('data', onData);
-      body.off('end', resolve);
-      reject(e);
-    };
-    const onData = (chunk: Buffer): void => {
-      let pending: Promise<void> | undefined;
-      try {
-        pending = onChunk(chunk);
-      } catch (e) {
-        body.destroy();
-        fail(e);
-        return;
-      }
-      if (pending !== undefined) {
-        body.pause();
-        pending.then(
-          () => body.resume(),
-          (e: unknown) => {
-            body.destroy();
-            fail(e);
-          },
-        );
-      }
-    };
-    body.on('data', onData);
-    body.once('end', resolve);
-    body.once('error', fail);
-  });
 }
 
 /** A stream the client already received part of failed: the trace records a 502 and why. */

@@ -1,13 +1,13 @@
 import type { Dispatcher, Pool as PoolType } from 'undici';
-import DispatcherBase from 'undici/lib/dispatcher/dispatcher.js';
 import Pool from 'undici/lib/dispatcher/pool.js';
-import api from 'undici/lib/api/index.js';
 
-// undici's package root also loads fetch, WebSocket, EventSource, the cache and mock layers: about
-// 3 MB of heap and 8 MB of resident memory that a laptop-resident gateway never uses. We load the
-// Pool and attach the request API to dispatchers exactly as the root's index.js does. The
-// upstream-clients test fails loudly if a new undici moves these paths.
-Object.assign(DispatcherBase.prototype, api);
+// undici's package root also loads fetch, WebSocket, EventSource, the cache and mock layers, and
+// its request/stream/pipeline API: about 3 MB of heap and 8 MB of resident memory that a
+// laptop-resident gateway never uses. We load the Pool alone and call it through its dispatch API
+// (upstream-call.ts). The upstream-clients test fails loudly if a new undici moves this path.
+
+/** What the gateway uses of a pool: undici's dispatch API, and shutting it down. */
+export type UpstreamDispatcher = Pick<Dispatcher, 'dispatch' | 'close' | 'destroy'>;
 
 /**
  * One pooled keep-alive client per upstream origin (and connect timeout), created on first use and
@@ -19,7 +19,7 @@ export interface UpstreamClients {
    * changes it gets pools of its own (undici fixes it per pool) while the old ones keep serving
    * requests already under way.
    */
-  forOrigin(origin: string, connectTimeoutMs?: number): Dispatcher;
+  forOrigin(origin: string, connectTimeoutMs?: number): UpstreamDispatcher;
   close(): Promise<void>;
 }
 
