@@ -87,8 +87,9 @@ export function beginAnswer(run: RequestRun, state: TryState, status: number): v
 
 export function forwardableHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || !isForwardableResponseHeader(name) || name === 'content-type') continue;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || name === 'content-type' || !isForwardableResponseHeader(name)) continue;
     out[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return out;
