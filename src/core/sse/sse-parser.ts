@@ -30,20 +30,21 @@ export function createSseParser(): SseParser {
   let event: string | undefined;
   let id: string | undefined;
   let retry: number | undefined;
-  let dataLines: string[] = [];
+  const dataLines: string[] = [];
 
   function dispatch(out: SseEvent[]): void {
     if (dataLines.length === 0 && event === undefined) {
       return;
     }
-    const ev: SseEvent = { data: dataLines.join('\n') };
+    // Nearly every event has one data line: no join, and the array is reused (nothing keeps it).
+    const ev: SseEvent = { data: dataLines.length === 1 ? (dataLines[0] as string) : dataLines.join('\n') };
     if (event !== undefined) ev.event = event;
     if (id !== undefined) ev.id = id;
     if (retry !== undefined) ev.retry = retry;
     out.push(ev);
     event = undefined;
     retry = undefined;
-    dataLines = [];
+    dataLines.length = 0;
   }
 
   function processLine(line: string, out: SseEvent[]): void {
@@ -138,11 +139,11 @@ export function createSseParser(): SseParser {
 
 /** Serialises one event the way providers send them: optional `event:` line, `data:` lines, blank line. */
 export function serializeSseEvent(ev: SseEvent): string {
-  let out = ev.event !== undefined ? `event: ${ev.event}\n` : '';
   if (ev.data.includes('\n')) {
+    let out = ev.event !== undefined ? `event: ${ev.event}\n` : '';
     for (const line of ev.data.split('\n')) out += `data: ${line}\n`;
-  } else {
-    out += `data: ${ev.data}\n`;
+    return out + '\n';
   }
-  return out + '\n';
+  // One data line (all JSON the gateway emits): one string built, not three.
+  return ev.event !== undefined ? `event: ${ev.event}\ndata: ${ev.data}\n\n` : `data: ${ev.data}\n\n`;
 }

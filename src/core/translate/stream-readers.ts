@@ -64,12 +64,18 @@ const ANTHROPIC_EMPTY_EVENT = /^\{"type":(?:"ping"|"content_block_stop","index":
 export function plainContentText(data: string, pattern: RegExp = OPENAI_TEXT_CHUNK): string | undefined {
   const m = pattern.exec(data);
   if (m === null) return undefined;
+  const literal = m[1] as string;
+  // Most text has no escape: its characters are the literal's, as JSON.parse would give them.
+  if (!ESCAPE_OR_CONTROL.test(literal)) return literal.slice(1, -1);
   try {
-    return JSON.parse(m[1] as string) as string;
+    return JSON.parse(literal) as string;
   } catch {
     return undefined;
   }
 }
+/** What makes a JSON string literal differ from its text: an escape, or a raw control character (invalid JSON). */
+// eslint-disable-next-line no-control-regex
+const ESCAPE_OR_CONTROL = /[\\\u0000-\u001f]/;
 
 /**
  * OpenAI (and Mistral) `chat.completion.chunk` stream.

@@ -54,6 +54,14 @@ describe('OpenAI stream reader, plain content chunks', () => {
     for (const chunk of others) expect(plainContentText(JSON.stringify(chunk))).toBeUndefined();
   });
 
+  it('agrees with JSON.parse on literals it must not take as they are: raw control characters (invalid JSON), escapes', () => {
+    const raw = (literal: string) => `{"choices":[{"index":0,"delta":{"content":${literal}},"finish_reason":null}]}`;
+    expect(plainContentText(raw('"tab\there"'))).toBeUndefined();
+    expect(plainContentText(raw('"nul\u0000"'))).toBeUndefined();
+    expect(plainContentText(raw('"a\\"b\\u00e9\\n"'))).toBe('a"bé\n');
+    expect(plainContentText(raw('"plain text, no escape"'))).toBe('plain text, no escape');
+  });
+
   it('takes Mistral chunks (no logprobs, no usage) on the quick read too', () => {
     const mistral = { id: 'a1', object: 'chat.completion.chunk', created: 1, model: 'mistral-small-latest', choices: [{ index: 0, delta: { content: 'Bonjour' }, finish_reason: null }] };
     expect(plainContentText(JSON.stringify(mistral))).toBe('Bonjour');
