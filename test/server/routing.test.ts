@@ -321,6 +321,32 @@ describe('the overall deadline (routing.timeoutMs)', () => {
   });
 });
 
+describe('the idle-stream timeout (routing.idleTimeoutMs)', () => {
+  const gw = useGateway({ routing: { retries: 0, idleTimeoutMs: 300, breaker: { failures: 100, coolDownMs: 300 } } });
+
+  it('ends a stream whose upstream stops sending: the client gets an error event, the upstream call is closed', async () => {
+    const t = gw();
+    // The first event comes at once, the next after 3 s: far past the 300 ms idle budget.
+    t.upstream.enqueue('openai', { chunkDelayMs: 3_000 });
+    const aborted = t.upstream.waitForAbort('openai', 5_000);
+    const started = performance.now();
+    const stream = await t.openai.chat.completions.create({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'a stream that stalls' }], stream: true });
+    const err = await (async () => {
+      for await (const _ of stream) {
+        // drain
+      }
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).message).toMatch(/stopped sending in the middle of its response/);
+    // undici checks body timeouts under 1 s with a precise timer.
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect((await aborted).aborted).toBe(true);
+    const [trace] = await t.nextTraces();
+    expect(trace).toMatchObject({ status: 502, errorCode: 'upstream_stream_error', providerId: 'openai' });
+    expect(trace!.attempts[0]!.reason).toMatch(/after the first byte: .*stopped sending/);
+  });
+});
+
 describe('circuit breakers per tenant', () => {
   // Two profiles name the same provider ids; only the active one opens after a single failure.
   let t: TestGateway;
