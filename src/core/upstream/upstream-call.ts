@@ -203,6 +203,8 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
   private drainQueue(): void {
     const queued = this.queued;
     if (queued !== null) {
+      // An aborted call (the client left) hands nothing more over; its error settles the body.
+      if (this.aborted) queued.length = 0;
       while (queued.length > 0 && !this.waiting && this.bodyReject !== null) this.deliver(queued.shift() as Buffer);
       if (queued.length === 0) this.queued = null;
     }

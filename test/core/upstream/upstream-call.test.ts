@@ -144,6 +144,28 @@ describe('callUpstream', () => {
     expect((upstreamSocket as Socket | null)?.destroyed).toBe(true);
   });
 
+  it('hands over nothing more once aborted, even chunks that arrived while the consumer waited', async () => {
+    handle = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: one\n\n');
+      setTimeout(() => res.write('data: two\n\n'), 20);
+    };
+    const signal = new EventEmitter();
+    const res = await call({}, signal);
+    const seen: string[] = [];
+    let release: () => void = () => {};
+    const body = res.forEachChunk((chunk) => {
+      seen.push(chunk.toString('utf8'));
+      // The first chunk makes the consumer wait (a slow client); the second arrives meanwhile.
+      return seen.length === 1 ? new Promise<void>((resolve) => (release = resolve)) : undefined;
+    });
+    await delay(100);
+    signal.emit('abort');
+    release();
+    await expect(body).rejects.toMatchObject({ code: 'UND_ERR_ABORTED' });
+    expect(seen).toEqual(['data: one\n\n']);
+  });
+
   it('a consumer that throws aborts the upstream call and the body rejects with its error', async () => {
     handle = (_req, res) => {
       res.writeHead(200);
