@@ -60,6 +60,10 @@ const ANTHROPIC_TEXT_DELTA = /^\{"type":"content_block_delta","index":\d+,"delta
  */
 const ANTHROPIC_EMPTY_EVENT = /^\{"type":(?:"ping"|"content_block_stop","index":\d+|"content_block_start","index":\d+,"content_block":\{"type":"text","text":""\})\}$/;
 
+/** What makes a JSON string literal differ from its text: an escape, or a raw control character (invalid JSON). */
+// eslint-disable-next-line no-control-regex
+const ESCAPE_OR_CONTROL = /[\\\u0000-\u001f]/;
+
 /** The text of a plain content chunk (OpenAI) or text delta event (Anthropic), or undefined when the full parse is needed. */
 export function plainContentText(data: string, pattern: RegExp = OPENAI_TEXT_CHUNK): string | undefined {
   const m = pattern.exec(data);
@@ -73,9 +77,6 @@ export function plainContentText(data: string, pattern: RegExp = OPENAI_TEXT_CHU
     return undefined;
   }
 }
-/** What makes a JSON string literal differ from its text: an escape, or a raw control character (invalid JSON). */
-// eslint-disable-next-line no-control-regex
-const ESCAPE_OR_CONTROL = /[\\\u0000-\u001f]/;
 
 /**
  * OpenAI (and Mistral) `chat.completion.chunk` stream.
