@@ -19,7 +19,7 @@ import {
   type TryState,
 } from './request-run.js';
 import type { ModelRouteSpec } from './route-spec.js';
-import { createStreamTap, isOpenAiContentChunk } from './stream-tap.js';
+import { createStreamTap } from './stream-tap.js';
 
 /**
  * Relays an upstream event stream to the client: bytes as they come for a same-format stream
@@ -51,7 +51,6 @@ export async function relayStream(
   const clientFormat: WireFormat = translation?.from ?? (target.provider.kind === 'anthropic' && route.op === 'messages' ? 'anthropic-messages' : 'openai-chat');
   const raw = reply.raw;
   let started = false;
-  let sawContent = false;
 
   const start = (): void => {
     beginAnswer(run, state, res.statusCode);
@@ -80,19 +79,13 @@ export async function relayStream(
       raw.cork();
       setImmediate(uncork);
     }
-    if ((sawContent || passthrough?.sawContent === true) && run.ttftMs === null) run.ttftMs = round(performance.now() - run.t0);
+    if (run.ttftMs === null && (translator?.sawContent === true || passthrough?.sawContent === true)) run.ttftMs = round(performance.now() - run.t0);
     return raw.write(data) ? undefined : waitForDrain(raw, run);
   };
 
-  // Translated: time to first token is the first content event the client receives.
   const translateEvents = (events: SseEvent[]): string => {
     let out = '';
-    for (const ev of events) {
-      for (const t of translator!.push(ev)) {
-        if (!sawContent && isContentEvent(clientFormat, t)) sawContent = true;
-        out += serializeSseEvent(t);
-      }
-    }
+    for (const ev of events) out += translator!.push(ev);
     return out;
   };
   const streamUsage = (): Usage | null => (translator ? presentUsage(translator.usage()) : (tap?.usage() ?? null));
@@ -106,8 +99,7 @@ export async function relayStream(
     if (passthrough) {
       tail = passthrough.end();
     } else {
-      tail = translateEvents(parser!.end());
-      for (const t of translator!.end()) tail += serializeSseEvent(t);
+      tail = translateEvents(parser!.end()) + translator!.end();
     }
     if (tail.length > 0) await write(tail);
     if (!started) start();
@@ -148,11 +140,6 @@ function markStreamFailed(run: RequestRun, state: TryState, reason: string): voi
     state.answering.outcome = 'error';
     state.answering.reason = reason;
   }
-}
-
-/** Whether an event sent to the client carries generated output (text or tool arguments). */
-function isContentEvent(format: WireFormat, ev: SseEvent): boolean {
-  return format === 'anthropic-messages' ? ev.event === 'content_block_delta' : isOpenAiContentChunk(ev.data);
 }
 
 /** A usage with no token counts at all is no usage (the cost is then unknown, not zero). */

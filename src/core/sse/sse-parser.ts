@@ -47,36 +47,38 @@ export function createSseParser(): SseParser {
     dataLines.length = 0;
   }
 
-  function processLine(line: string, out: SseEvent[]): void {
-    if (line === '') {
+  /**
+   * One line, `text[start, end)`. Read in place: slicing the line and then its field name cost two
+   * strings per line, and a stream is mostly lines.
+   */
+  function processLine(text: string, start: number, end: number, out: SseEvent[]): void {
+    if (start === end) {
       dispatch(out);
       return;
     }
-    if (line.charCodeAt(0) === 58 /* ':' comment */) {
+    if (text.charCodeAt(start) === 58 /* ':' comment */) {
       return;
     }
-    const colon = line.indexOf(':');
-    let field: string;
-    let value: string;
-    if (colon === -1) {
-      field = line;
-      value = '';
-    } else {
-      field = line.slice(0, colon);
-      value = line.charCodeAt(colon + 1) === 32 ? line.slice(colon + 2) : line.slice(colon + 1);
-    }
-    switch (field) {
-      case 'data':
-        dataLines.push(value);
+    let colon = text.indexOf(':', start);
+    if (colon === -1 || colon > end) colon = end;
+    let valueStart = colon + 1;
+    if (valueStart < end && text.charCodeAt(valueStart) === 32) valueStart++;
+    switch (colon - start) {
+      case 4:
+        if (text.startsWith('data', start)) dataLines.push(valueStart >= end ? '' : text.slice(valueStart, end));
         break;
-      case 'event':
-        event = value;
+      case 5:
+        if (text.startsWith('event', start)) event = valueStart >= end ? '' : text.slice(valueStart, end);
+        else if (text.startsWith('retry', start)) {
+          const v = text.slice(valueStart, end);
+          if (/^\d+$/.test(v)) retry = Number(v);
+        }
         break;
-      case 'id':
-        if (!value.includes('\0')) id = value;
-        break;
-      case 'retry':
-        if (/^\d+$/.test(value)) retry = Number(value);
+      case 2:
+        if (text.startsWith('id', start)) {
+          const v = text.slice(valueStart, end);
+          if (!v.includes('\0')) id = v;
+        }
         break;
       default:
         break;
@@ -105,7 +107,7 @@ export function createSseParser(): SseParser {
       } else {
         break;
       }
-      processLine(buffer.slice(start, end), out);
+      processLine(buffer, start, end, out);
       start = next;
     }
     buffer = start === 0 ? buffer : buffer.slice(start);
@@ -128,7 +130,7 @@ export function createSseParser(): SseParser {
       const out: SseEvent[] = [];
       drain(out);
       if (buffer.length > 0) {
-        processLine(buffer.endsWith('\r') ? buffer.slice(0, -1) : buffer, out);
+        processLine(buffer, 0, buffer.endsWith('\r') ? buffer.length - 1 : buffer.length, out);
         buffer = '';
       }
       dispatch(out);

@@ -115,10 +115,12 @@ export function translateResponse(from: WireFormat, to: WireFormat, body: unknow
 }
 
 export interface StreamTranslator {
-  /** One parsed upstream event in, the client-format events it completes out. */
-  push(ev: SseEvent): SseEvent[];
-  /** Upstream closed: closing events, or an error event if the upstream stream was cut short. */
-  end(): SseEvent[];
+  /** One parsed upstream event in, the client-format SSE frames it completes out ('' for none). */
+  push(ev: SseEvent): string;
+  /** Upstream closed: closing frames, or an error event if the upstream stream was cut short. */
+  end(): string;
+  /** Whether generated output (text or a tool call) has been emitted: the client's first token. */
+  readonly sawContent: boolean;
   /** Upstream usage so far, in the trace convention (inputTokens include cache reads/writes). */
   usage(): Usage;
   /** What was dropped on the way (thinking blocks, unknown block types). */
@@ -150,7 +152,7 @@ function createEmitter(format: WireFormat, ctx: TranslationContext & { estimated
 }
 
 /**
- * Upstream SSE events (already parsed by createSseParser) → client SSE events. Works for any
+ * Upstream SSE events (already parsed by createSseParser) → client SSE frames. Works for any
  * pair, same format included (then it normalises rather than passing bytes through).
  */
 export function createStreamTranslator(from: WireFormat, to: WireFormat, ctx: TranslationContext & { estimatedInputTokens: number }): StreamTranslator {
@@ -158,22 +160,47 @@ export function createStreamTranslator(from: WireFormat, to: WireFormat, ctx: Tr
   const emitter = createEmitter(to, ctx);
   let usage: Usage = { ...EMPTY_USAGE };
   let error: StreamErrorInfo | null = null;
-  const emitAll = (parts: StreamPart[]): SseEvent[] => {
-    const out: SseEvent[] = [];
+  let sawContent = false;
+  // What counts as the first token is what the passthrough tap of the client's format counts: an
+  // OpenAI chunk with content or tool calls; an Anthropic content_block_delta (text or arguments).
+  const toolStartIsContent = to === 'openai-chat';
+  const emitAll = (parts: StreamPart[]): string => {
+    let out = '';
     for (const part of parts) {
-      if (part.type === 'usage') usage = mergeUsage(usage, part.usage);
-      else if (part.type === 'start') usage = mergeUsage(usage, part.usage);
-      else if (part.type === 'error') error ??= part.error;
-      out.push(...emitter.emit(part));
+      let content = false;
+      switch (part.type) {
+        case 'start':
+        case 'usage':
+          usage = mergeUsage(usage, part.usage);
+          break;
+        case 'error':
+          error ??= part.error;
+          break;
+        case 'text-delta':
+        case 'tool-call-delta':
+          content = true;
+          break;
+        case 'tool-call-start':
+          content = toolStartIsContent;
+          break;
+        default:
+          break;
+      }
+      const frames = emitter.emit(part);
+      // An emitter that ended (or failed on this part) sent no content.
+      if (content && !sawContent && frames !== '' && !emitter.done) sawContent = true;
+      out += frames;
     }
     return out;
   };
   return {
     push: (ev) => emitAll(reader.push(ev)),
     end: () => emitAll(reader.end()),
+    get sawContent() {
+      return sawContent;
+    },
     usage: () => ({ ...usage }),
     warnings: () => [...reader.warnings],
     error: () => error,
   };
 }
-

@@ -1,4 +1,3 @@
-import type { SseEvent } from '../sse/sse-parser.js';
 import { ANTHROPIC_MESSAGE_STOP_DATA, ANTHROPIC_PING_DATA, contentBlockStopData, emptyTextBlockStartData } from './anthropic-stream-events.js';
 import { EMPTY_USAGE, type Usage } from '../../shared/trace.js';
 import { assertNever, type FinishReason, type StreamPart } from './canonical.js';
@@ -7,20 +6,32 @@ import { convertToAnthropicStopReason, convertToOpenAiFinishReason } from './fin
 import type { JsonObject } from './json-guards.js';
 import { convertToAnthropicUsage, convertToOpenAiUsage, mergeUsage } from './usage-mapping.js';
 
-/** Canonical StreamParts → client SSE events. */
+/**
+ * Canonical StreamParts → the client's SSE bytes, as text: each call returns the complete frames
+ * (`event:` line, one `data:` line, blank line) the part completes, '' when it completes none.
+ * Frames are written directly rather than as event objects serialised later: a translated stream
+ * is mostly small text deltas, and an object, an array and a serialisation per delta were a
+ * measurable share of its CPU. Every `data` is single-line JSON (JSON.stringify never writes a raw
+ * newline), so one `data:` line per frame is the whole SSE encoding.
+ */
 export interface StreamEmitter {
-  emit(part: StreamPart): SseEvent[];
+  emit(part: StreamPart): string;
   readonly done: boolean;
 }
 
-function json(data: unknown, event?: string): SseEvent {
-  return event === undefined ? { data: JSON.stringify(data) } : { event, data: JSON.stringify(data) };
+/** An unnamed (`message`) SSE frame. */
+function frame(data: string): string {
+  return `data: ${data}\n\n`;
 }
 
-// Events whose JSON never varies, or varies by a block index only, are spelled out: every
-// translated Anthropic stream sends them, and serialising an object costs more than a template.
-const PING: SseEvent = Object.freeze({ event: 'ping', data: ANTHROPIC_PING_DATA });
-const MESSAGE_STOP: SseEvent = Object.freeze({ event: 'message_stop', data: ANTHROPIC_MESSAGE_STOP_DATA });
+/** A named SSE frame. */
+function namedFrame(event: string, data: string): string {
+  return `event: ${event}\ndata: ${data}\n\n`;
+}
+
+const DONE_FRAME = frame('[DONE]');
+const PING_FRAME = namedFrame('ping', ANTHROPIC_PING_DATA);
+const MESSAGE_STOP_FRAME = namedFrame('message_stop', ANTHROPIC_MESSAGE_STOP_DATA);
 
 /**
  * OpenAI `chat.completion.chunk` stream, ending with `data: [DONE]`; with `includeUsage` a last
@@ -32,55 +43,52 @@ export function createOpenAiStreamEmitter(opts: { model: string; created: number
   let usage: Usage = { ...EMPTY_USAGE };
   let done = false;
 
-  // Chunks differ only in their delta: the rest is spelled once per stream, exactly as
-  // JSON.stringify would write the whole object (a measurable share of a translated stream's CPU).
-  let prefixFor = '';
-  let prefix = '';
-  const chunkWithDelta = (deltaJson: string, finishReason: string | null): SseEvent => {
-    if (prefixFor !== id || prefix === '') {
-      prefixFor = id;
-      prefix = `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${JSON.stringify(opts.created)},"model":${JSON.stringify(opts.model)},"choices":[{"index":0,"delta":`;
+  // Chunks differ only in their delta: the envelope is spelled once per stream (per id), exactly
+  // as JSON.stringify would write the whole object.
+  let envelopeFor = '';
+  let envelope = '';
+  const envelopeStart = (): string => {
+    if (envelopeFor !== id || envelope === '') {
+      envelopeFor = id;
+      envelope = `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${JSON.stringify(opts.created)},"model":${JSON.stringify(opts.model)},"choices":`;
     }
-    return { data: `${prefix}${deltaJson},"logprobs":null,"finish_reason":${JSON.stringify(finishReason)}}]}` };
+    return envelope;
   };
-  const chunk = (delta: JsonObject, finishReason: string | null = null): SseEvent => chunkWithDelta(JSON.stringify(delta), finishReason);
-  /** `chunk({ content: text })` without serialising an object: most of a stream's chunks. */
-  const textChunk = (text: string): SseEvent => chunkWithDelta(`{"content":${JSON.stringify(text)}}`, null);
+  const chunkWithDelta = (deltaJson: string, finishReason: string | null): string =>
+    frame(`${envelopeStart()}[{"index":0,"delta":${deltaJson},"logprobs":null,"finish_reason":${JSON.stringify(finishReason)}}]}`);
+  const chunk = (delta: JsonObject, finishReason: string | null = null): string => chunkWithDelta(JSON.stringify(delta), finishReason);
 
   return {
     get done() {
       return done;
     },
     emit(part) {
-      if (done) return [];
+      if (done) return '';
       switch (part.type) {
         case 'start':
           id = part.id;
           usage = mergeUsage(usage, part.usage);
-          return [chunk({ role: 'assistant', content: '' })];
+          return chunkWithDelta('{"role":"assistant","content":""}', null);
         case 'text-delta':
-          return [textChunk(part.text)];
+          // Most of a stream's chunks: the delta spelled without serialising an object.
+          return chunkWithDelta(`{"content":${JSON.stringify(part.text)}}`, null);
         case 'tool-call-start':
-          return [chunk({ tool_calls: [{ index: part.toolIndex, id: part.id, type: 'function', function: { name: part.name, arguments: '' } }] })];
+          return chunk({ tool_calls: [{ index: part.toolIndex, id: part.id, type: 'function', function: { name: part.name, arguments: '' } }] });
         case 'tool-call-delta':
-          return [chunk({ tool_calls: [{ index: part.toolIndex, function: { arguments: part.argumentsDelta } }] })];
+          return chunk({ tool_calls: [{ index: part.toolIndex, function: { arguments: part.argumentsDelta } }] });
         case 'usage':
           usage = mergeUsage(usage, part.usage);
-          return [];
+          return '';
         case 'finish':
-          return [chunk({}, convertToOpenAiFinishReason(part.reason))];
+          return chunkWithDelta('{}', convertToOpenAiFinishReason(part.reason));
         case 'end': {
           done = true;
-          const out: SseEvent[] = [];
-          if (opts.includeUsage) {
-            out.push(json({ id, object: 'chat.completion.chunk', created: opts.created, model: opts.model, choices: [], usage: convertToOpenAiUsage(usage) }));
-          }
-          out.push({ data: '[DONE]' });
-          return out;
+          if (!opts.includeUsage) return DONE_FRAME;
+          return frame(`${envelopeStart()}[],"usage":${JSON.stringify(convertToOpenAiUsage(usage))}}`) + DONE_FRAME;
         }
         case 'error':
           done = true;
-          return [json(convertToOpenAiErrorPayload(part.error)), { data: '[DONE]' }];
+          return frame(JSON.stringify(convertToOpenAiErrorPayload(part.error))) + DONE_FRAME;
         default:
           return assertNever(part, 'stream part');
       }
@@ -102,32 +110,26 @@ export function createAnthropicStreamEmitter(opts: { model: string; estimatedInp
   let open: { index: number; kind: 'text' } | { index: number; kind: 'tool'; toolIndex: number } | undefined;
   let started = false;
   let done = false;
+  const modelJson = JSON.stringify(opts.model);
 
-  function closeOpen(out: SseEvent[]): void {
-    if (open === undefined) return;
-    out.push({ event: 'content_block_stop', data: contentBlockStopData(open.index) });
+  function closeOpen(): string {
+    if (open === undefined) return '';
+    const stop = namedFrame('content_block_stop', contentBlockStopData(open.index));
     open = undefined;
+    return stop;
   }
 
-  function start(id: string, out: SseEvent[]): void {
+  function start(id: string): string {
     started = true;
-    const u = convertToAnthropicUsage(usage, opts.estimatedInputTokens);
-    out.push(
-      json(
-        {
-          type: 'message_start',
-          message: { id, type: 'message', role: 'assistant', model: opts.model, content: [], stop_reason: null, stop_sequence: null, usage: { ...u, output_tokens: 0 } },
-        },
-        'message_start',
-      ),
-      PING,
-    );
+    const u = JSON.stringify({ ...convertToAnthropicUsage(usage, opts.estimatedInputTokens), output_tokens: 0 });
+    // JSON.stringify of the whole event, spelled out: once per stream, but on every stream.
+    const data = `{"type":"message_start","message":{"id":${JSON.stringify(id)},"type":"message","role":"assistant","model":${modelJson},"content":[],"stop_reason":null,"stop_sequence":null,"usage":${u}}}`;
+    return namedFrame('message_start', data) + PING_FRAME;
   }
 
-  function fail(out: SseEvent[], message: string): SseEvent[] {
+  function fail(out: string, message: string): string {
     done = true;
-    out.push(json(convertToAnthropicErrorPayload({ type: 'api_error', message }), 'error'));
-    return out;
+    return out + namedFrame('error', JSON.stringify(convertToAnthropicErrorPayload({ type: 'api_error', message })));
   }
 
   return {
@@ -135,66 +137,58 @@ export function createAnthropicStreamEmitter(opts: { model: string; estimatedInp
       return done;
     },
     emit(part) {
-      if (done) return [];
-      const out: SseEvent[] = [];
-      if (!started && part.type !== 'start' && part.type !== 'error') start('', out);
+      if (done) return '';
+      let out = !started && part.type !== 'start' && part.type !== 'error' ? start('') : '';
       switch (part.type) {
         case 'start':
           usage = mergeUsage(usage, part.usage);
-          if (!started) start(part.id, out);
-          return out;
+          return started ? out : start(part.id);
         case 'text-delta':
           if (open?.kind !== 'text') {
-            closeOpen(out);
+            out += closeOpen();
             open = { index: nextBlock++, kind: 'text' };
-            out.push({ event: 'content_block_start', data: emptyTextBlockStartData(open.index) });
+            out += namedFrame('content_block_start', emptyTextBlockStartData(open.index));
           }
-          out.push({
-            event: 'content_block_delta',
-            data: `{"type":"content_block_delta","index":${open.index},"delta":{"type":"text_delta","text":${JSON.stringify(part.text)}}}`,
-          });
-          return out;
-        case 'tool-call-start':
-          closeOpen(out);
+          return (
+            out +
+            namedFrame('content_block_delta', `{"type":"content_block_delta","index":${open.index},"delta":{"type":"text_delta","text":${JSON.stringify(part.text)}}}`)
+          );
+        case 'tool-call-start': {
+          out += closeOpen();
           open = { index: nextBlock++, kind: 'tool', toolIndex: part.toolIndex };
           // `input: {}` is what Anthropic itself sends here; the arguments follow as input_json_delta.
-          out.push(json({ type: 'content_block_start', index: open.index, content_block: { type: 'tool_use', id: part.id, name: part.name, input: {} } }, 'content_block_start'));
-          return out;
+          const block = { type: 'content_block_start', index: open.index, content_block: { type: 'tool_use', id: part.id, name: part.name, input: {} } };
+          return out + namedFrame('content_block_start', JSON.stringify(block));
+        }
         case 'tool-call-delta':
           if (open?.kind !== 'tool' || open.toolIndex !== part.toolIndex) {
             // Anthropic blocks are sequential; an interleaved upstream cannot be re-expressed.
             return fail(out, 'upstream interleaved tool-call arguments, which the Anthropic stream format cannot express');
           }
-          out.push({
-            event: 'content_block_delta',
-            data: `{"type":"content_block_delta","index":${open.index},"delta":{"type":"input_json_delta","partial_json":${JSON.stringify(part.argumentsDelta)}}}`,
-          });
-          return out;
+          return (
+            out +
+            namedFrame(
+              'content_block_delta',
+              `{"type":"content_block_delta","index":${open.index},"delta":{"type":"input_json_delta","partial_json":${JSON.stringify(part.argumentsDelta)}}}`,
+            )
+          );
         case 'usage':
           usage = mergeUsage(usage, part.usage);
           return out;
         case 'finish':
           finish = { reason: part.reason, stopSequence: part.stopSequence };
           return out;
-        case 'end':
-          closeOpen(out);
+        case 'end': {
+          out += closeOpen();
           done = true;
-          out.push(
-            json(
-              {
-                type: 'message_delta',
-                delta: { stop_reason: convertToAnthropicStopReason(finish?.reason ?? 'stop'), stop_sequence: finish?.stopSequence ?? null },
-                usage: convertToAnthropicUsage(usage, opts.estimatedInputTokens),
-              },
-              'message_delta',
-            ),
-            MESSAGE_STOP,
-          );
-          return out;
+          const stopReason = JSON.stringify(convertToAnthropicStopReason(finish?.reason ?? 'stop'));
+          const u = JSON.stringify(convertToAnthropicUsage(usage, opts.estimatedInputTokens));
+          const data = `{"type":"message_delta","delta":{"stop_reason":${stopReason},"stop_sequence":${JSON.stringify(finish?.stopSequence ?? null)}},"usage":${u}}`;
+          return out + namedFrame('message_delta', data) + MESSAGE_STOP_FRAME;
+        }
         case 'error':
           done = true;
-          out.push(json(convertToAnthropicErrorPayload(part.error), 'error'));
-          return out;
+          return out + namedFrame('error', JSON.stringify(convertToAnthropicErrorPayload(part.error)));
         default:
           return assertNever(part, 'stream part');
       }

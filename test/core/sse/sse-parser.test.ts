@@ -41,6 +41,35 @@ describe('createSseParser', () => {
     );
   });
 
+  it('follows the field rules: comments, a field without a colon, one optional space, id, retry, unknown fields', () => {
+    const text = [
+      ': a comment',
+      'data',
+      'data:x',
+      'data:  two spaces',
+      'event:name',
+      'id: 7',
+      'retry: 3000',
+      'retry: soon',
+      'dat: short',
+      'datax: long',
+      'foo: bar',
+      '',
+      'event',
+      'id: a\u0000b',
+      'data: y',
+      '',
+      '',
+    ].join('\n');
+    const expected = [
+      { data: '\nx\n two spaces', event: 'name', id: '7', retry: 3000 },
+      // The last event id stays until another valid one; an id with NUL is ignored.
+      { data: 'y', event: '', id: '7' },
+    ];
+    expect(parseWhole(new TextEncoder().encode(text))).toEqual(expected);
+    expect(parseWhole(new TextEncoder().encode(text.replace(/\n/g, '\r')))).toEqual(expected);
+  });
+
   it('cuts every byte position of a multi-byte sample', () => {
     const bytes = new TextEncoder().encode('event: x\ndata: 東京😀é\n\ndata: [DONE]\n\n');
     const expected = [{ event: 'x', data: '東京😀é' }, { data: '[DONE]' }];

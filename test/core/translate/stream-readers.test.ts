@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createAnthropicStreamReader, createOpenAiStreamReader, plainContentText } from '../../../src/core/translate/stream-readers.js';
+import { createAnthropicStreamReader, createOpenAiStreamReader, plainContentText, readRoleChunkId, readUsageChunk } from '../../../src/core/translate/stream-readers.js';
 
 const envelope = { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1795784763, model: 'gpt-4o-mini', service_tier: 'default', system_fingerprint: 'fp_1' };
 const contentChunk = (content: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -65,6 +65,53 @@ describe('OpenAI stream reader, plain content chunks', () => {
   it('takes Mistral chunks (no logprobs, no usage) on the quick read too', () => {
     const mistral = { id: 'a1', object: 'chat.completion.chunk', created: 1, model: 'mistral-small-latest', choices: [{ index: 0, delta: { content: 'Bonjour' }, finish_reason: null }] };
     expect(plainContentText(JSON.stringify(mistral))).toBe('Bonjour');
+  });
+});
+
+describe('OpenAI stream reader, the role chunk and the usage-only chunk', () => {
+  const count = fc.oneof(fc.nat(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constant(null));
+  const usage = fc.record(
+    {
+      prompt_tokens: count,
+      completion_tokens: count,
+      total_tokens: count,
+      prompt_tokens_details: fc.oneof(fc.constant(null), fc.record({ cached_tokens: count, audio_tokens: count }, { requiredKeys: [] })),
+      completion_tokens_details: fc.record({ reasoning_tokens: count, accepted_prediction_tokens: count }, { requiredKeys: [] }),
+    },
+    { requiredKeys: [] },
+  );
+  // Any id (quotes, escapes, control characters), any model, optional envelope members.
+  const env = fc.record({ id: fc.string({ unit: 'binary' }), model: fc.string({ unit: 'binary' }), created: fc.nat(), service_tier: fc.constantFrom('default', 'flex') });
+
+  it('yields the same parts from the quick reads as from the full parse, and takes the plain forms quickly', () => {
+    fc.assert(
+      fc.property(env, usage, fc.boolean(), fc.string({ unit: 'binary' }), (e, u, refusal, obfuscation) => {
+        const envelope = { id: e.id, object: 'chat.completion.chunk', created: e.created, model: e.model, service_tier: e.service_tier, system_fingerprint: 'fp_1' };
+        const role = { ...envelope, choices: [{ index: 0, delta: { role: 'assistant', content: '', ...(refusal ? { refusal: null } : {}) }, logprobs: null, finish_reason: null }] };
+        const usageOnly = { ...envelope, choices: [], usage: u, obfuscation };
+        const finish = { ...envelope, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }] };
+        const chunks = [role, contentChunk('hi'), finish, usageOnly];
+        const compact = chunks.map((c) => JSON.stringify(c));
+        const spaced = chunks.map((c) => JSON.stringify(c, null, 1));
+        expect(readRoleChunkId(spaced[0]!)).toBeUndefined();
+        expect(readUsageChunk(spaced[3]!)).toBeUndefined();
+        expect(partsOf([...compact, '[DONE]'])).toEqual(partsOf([...spaced, '[DONE]']));
+        // The forms OpenAI sends are read without the full parse.
+        const plain = (v: string) => !/["\\\u0000-\u001f]/.test(v);
+        if (plain(e.id) && plain(e.model)) expect(readRoleChunkId(compact[0]!)).toBe(e.id);
+        if (plain(e.id) && plain(e.model) && plain(obfuscation)) expect(readUsageChunk(compact[3]!)).toEqual(JSON.parse(JSON.stringify(u)));
+      }),
+    );
+  });
+
+  it('leaves a repeated id or usage member to the full parse, which takes the last one', () => {
+    const roleDelta = '"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]';
+    const twoIds = `{"id":"first","object":"chat.completion.chunk","id":"second",${roleDelta}}`;
+    expect(readRoleChunkId(twoIds)).toBeUndefined();
+    expect(partsOf([twoIds])[0]).toMatchObject({ type: 'start', id: 'second' });
+    const usageThenNull = `{"id":"a","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7},"usage":null}`;
+    expect(readUsageChunk(usageThenNull)).toBeUndefined();
+    expect(partsOf([`{"id":"a",${roleDelta}}`, usageThenNull]).filter((p) => p.type === 'usage')).toEqual([]);
   });
 });
 

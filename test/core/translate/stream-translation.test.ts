@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { SseEvent } from '../../../src/core/sse/sse-parser.js';
+import { createSseParser, type SseEvent } from '../../../src/core/sse/sse-parser.js';
 import { createStreamErrorEvents, createStreamTranslator, translateErrorBody } from '../../../src/core/translate/index.js';
+import { isOpenAiContentChunk } from '../../../src/core/proxy/stream-tap.js';
 import { CTX, assembleAnthropicStream, assembleOpenAiStream, dataOf, readFixtureSse } from './stream-assembly.js';
 
 function run(from: 'openai-chat' | 'anthropic-messages', to: 'openai-chat' | 'anthropic-messages', events: SseEvent[], extra: { includeUsage?: boolean; estimatedInputTokens?: number } = {}) {
   const t = createStreamTranslator(from, to, { ...CTX, estimatedInputTokens: extra.estimatedInputTokens ?? 777, ...(extra.includeUsage !== undefined ? { includeUsage: extra.includeUsage } : {}) });
-  const out = events.flatMap((ev) => t.push(ev));
-  out.push(...t.end());
-  return { out, translator: t };
+  // The frames as the client's SDK reads them.
+  const sse = events.map((ev) => t.push(ev)).join('') + t.end();
+  const parser = createSseParser();
+  const out = [...parser.push(sse), ...parser.end()];
+  return { out, sse, translator: t };
 }
 
 describe('Anthropic stream → OpenAI chunks', () => {
@@ -102,6 +105,43 @@ describe('OpenAI chunks → Anthropic stream', () => {
     const err = run('openai-chat', 'anthropic-messages', [{ data: '{"error":{"message":"Rate limit","type":"requests","code":"rate_limit_exceeded"}}' }]).out;
     expect(dataOf(err[0]!)).toEqual({ type: 'error', error: { type: 'rate_limit_error', message: 'Rate limit' } });
   });
+});
+
+describe('first token of a translated stream', () => {
+  // The relay records time to first token when the translator first reports content: it must be
+  // the first frame the client format's passthrough tap would count (OpenAI: content or tool
+  // calls; Anthropic: a content_block_delta), never the preamble.
+  const openAiChunk = (delta: object, finish: string | null = null): SseEvent => ({
+    data: JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] }),
+  });
+  const toolCallFirst: SseEvent[] = [
+    openAiChunk({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'f', arguments: '' } }] }),
+    openAiChunk({ tool_calls: [{ index: 0, function: { arguments: '{"a":1}' } }] }),
+    openAiChunk({}, 'tool_calls'),
+    { data: '[DONE]' },
+  ];
+  const isAnthropicContent = (ev: SseEvent): boolean => ev.event === 'content_block_delta';
+  const cases = [
+    { from: 'anthropic-messages', to: 'openai-chat', events: readFixtureSse('anthropic-stream-tool-use.sse'), isContent: (ev: SseEvent) => isOpenAiContentChunk(ev.data) },
+    { from: 'openai-chat', to: 'anthropic-messages', events: readFixtureSse('openai-stream-parallel-tools.sse'), isContent: isAnthropicContent },
+    // A tool call before any text: the Anthropic client's content_block_start is not yet content.
+    { from: 'openai-chat', to: 'anthropic-messages', events: toolCallFirst, isContent: isAnthropicContent },
+  ] as const;
+  for (const c of cases) {
+    it(`${c.from} upstream → ${c.to} client (${c.events.length} events): reported with the push whose frames carry the first content`, () => {
+      const t = createStreamTranslator(c.from, c.to, { ...CTX, estimatedInputTokens: 1 });
+      const parser = createSseParser();
+      let contentSoFar = false;
+      let flips = 0;
+      for (const ev of c.events) {
+        const before = t.sawContent;
+        contentSoFar ||= parser.push(t.push(ev)).some(c.isContent);
+        expect(t.sawContent).toBe(contentSoFar);
+        if (!before && t.sawContent) flips++;
+      }
+      expect(flips).toBe(1);
+    });
+  }
 });
 
 describe('stream error events and error bodies', () => {

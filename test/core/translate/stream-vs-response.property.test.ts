@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { SseEvent } from '../../../src/core/sse/sse-parser.js';
+import { createSseParser, type SseEvent } from '../../../src/core/sse/sse-parser.js';
 import { createStreamTranslator, translateResponse } from '../../../src/core/translate/index.js';
 import { CTX, assembleAnthropicStream, assembleOpenAiStream } from './stream-assembly.js';
 import { splitAt } from '../../support/split-at.js';
@@ -93,7 +93,8 @@ function openAiEvents(r: Resp): SseEvent[] {
 
 function translateStream(from: 'openai-chat' | 'anthropic-messages', to: 'openai-chat' | 'anthropic-messages', events: SseEvent[]): SseEvent[] {
   const t = createStreamTranslator(from, to, { ...CTX, includeUsage: true, estimatedInputTokens: 10 });
-  return [...events.flatMap((e) => t.push(e)), ...t.end()];
+  const parser = createSseParser();
+  return [...parser.push(events.map((e) => t.push(e)).join('') + t.end()), ...parser.end()];
 }
 
 describe('an assembled translated stream equals the translated response', () => {
