@@ -60,15 +60,13 @@ export function prepareUpstreamRequest(route: ModelRouteSpec, req: ClientRequest
 
   if (route.clientFormat !== null && (route.op === 'chat' || route.op === 'messages') && route.clientFormat !== targetFormat) {
     const ctx: TranslationContext = { clientModel, upstreamModel: target.model, targetKind: kind };
+    // translateRequest asks an OpenAI target for stream usage and speaks Mistral's dialect to a Mistral one.
     const translated = translateRequest(route.clientFormat, targetFormat, req.body, ctx);
-    let body = translated.body;
-    // translateRequest already speaks Mistral's dialect for a Mistral target.
-    if (kind === 'openai' && req.stream) body = { ...body, stream_options: { include_usage: true } };
     // Object literals, not spreads: a spread with overridden keys takes V8's slow path (µs per call).
     return {
       op: targetFormat === 'anthropic-messages' ? 'messages' : 'chat',
       stream: req.stream,
-      body: Buffer.from(JSON.stringify(body)),
+      body: Buffer.from(JSON.stringify(translated.body)),
       hideUsageChunk: false,
       translation: {
         from: route.clientFormat,

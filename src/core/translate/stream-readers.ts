@@ -38,13 +38,17 @@ function partialOf(u: Usage): Partial<Usage> {
  */
 const ENVELOPE_NAMES = ['id', 'object', 'created', 'model', 'service_tier', 'system_fingerprint', 'obfuscation', 'usage'] as const;
 type EnvelopeName = (typeof ENVELOPE_NAMES)[number];
-/** One envelope member with a plain scalar value, for the names given. */
-function envelopeField(names: readonly EnvelopeName[] = ENVELOPE_NAMES): string {
-  return `"(?:${names.join('|')})":(?:"[^"\\\\\\u0000-\\u001f]*"|(?:0|[1-9]\\d*)|null)`;
-}
-const ENVELOPE_FIELD = envelopeField();
 /** A JSON string literal, unrolled (a run of plain characters between escapes): faster than an alternation per character. */
 const STRING_LITERAL = '"[^"\\\\]*(?:\\\\.[^"\\\\]*)*"';
+/** A string literal whose characters are its value: no escape, no control character (invalid JSON). */
+const PLAIN_LITERAL = '"[^"\\\\\\u0000-\\u001f]*"';
+/** An object of scalars and objects of scalars, captured for a parse of its own. */
+const USAGE_OBJECT = '(\\{[^{}]*(?:\\{[^{}]*\\}[^{}]*)*\\})';
+/** One envelope member with a plain scalar value, for the names given. */
+function envelopeField(names: readonly EnvelopeName[] = ENVELOPE_NAMES): string {
+  return `"(?:${names.join('|')})":(?:${PLAIN_LITERAL}|(?:0|[1-9]\\d*)|null)`;
+}
+const ENVELOPE_FIELD = envelopeField();
 
 /**
  * The chunk most of an OpenAI stream is made of: one text fragment for choice 0, in an envelope of
@@ -69,7 +73,7 @@ const OPENAI_FINISH_CHUNK = new RegExp(
  */
 const ENVELOPE_FIELD_NOT_ID = envelopeField(ENVELOPE_NAMES.filter((n) => n !== 'id'));
 const OPENAI_ROLE_CHUNK = new RegExp(
-  `^\\{"id":"([^"\\\\\\u0000-\\u001f]*)",(?:${ENVELOPE_FIELD_NOT_ID},)*"choices":\\[\\{"index":0,"delta":\\{"role":"assistant","content":""(?:,"refusal":null)?\\}(?:,"logprobs":null)?,"finish_reason":null\\}\\](?:,${ENVELOPE_FIELD_NOT_ID})*\\}$`,
+  `^\\{"id":(${PLAIN_LITERAL}),(?:${ENVELOPE_FIELD_NOT_ID},)*"choices":\\[\\{"index":0,"delta":\\{"role":"assistant","content":""(?:,"refusal":null)?\\}(?:,"logprobs":null)?,"finish_reason":null\\}\\](?:,${ENVELOPE_FIELD_NOT_ID})*\\}$`,
 );
 
 /**
@@ -80,7 +84,7 @@ const OPENAI_ROLE_CHUNK = new RegExp(
  */
 const ENVELOPE_FIELD_NOT_USAGE = envelopeField(ENVELOPE_NAMES.filter((n) => n !== 'usage'));
 const OPENAI_USAGE_CHUNK = new RegExp(
-  `^\\{(?:${ENVELOPE_FIELD},)*"choices":\\[\\],"usage":(\\{[^{}]*(?:\\{[^{}]*\\}[^{}]*)*\\})(?:,${ENVELOPE_FIELD_NOT_USAGE})*\\}$`,
+  `^\\{(?:${ENVELOPE_FIELD},)*"choices":\\[\\],"usage":${USAGE_OBJECT}(?:,${ENVELOPE_FIELD_NOT_USAGE})*\\}$`,
 );
 
 /** Anthropic's counterpart: a `content_block_delta` event carrying a `text_delta`, compact, nothing more. */
@@ -114,7 +118,7 @@ export function plainContentText(data: string, pattern: RegExp = OPENAI_TEXT_CHU
 
 /** The id of a compact role chunk, or undefined when the full parse is needed. */
 export function readRoleChunkId(data: string): string | undefined {
-  return OPENAI_ROLE_CHUNK.exec(data)?.[1];
+  return OPENAI_ROLE_CHUNK.exec(data)?.[1]?.slice(1, -1);
 }
 
 /** The usage object of a usage-only chunk, or undefined when the full parse is needed. */
@@ -230,6 +234,24 @@ export function createOpenAiStreamReader(): StreamReader {
 }
 
 /**
+ * The two Anthropic events every stream carries once, in the compact form and member order the API
+ * sends them. The captured usage object is parsed alone (it is the usage value exactly when it
+ * parses: no complete JSON object is a proper prefix of another); ids, models and stop reasons are
+ * plain literals, so a match means what the full parse would. Anything else takes the full parse.
+ */
+const ANTHROPIC_MESSAGE_START = new RegExp(
+  `^\\{"type":"message_start","message":\\{"id":(${PLAIN_LITERAL}),"type":"message","role":"assistant","model":${PLAIN_LITERAL},"content":\\[\\],"stop_reason":null,"stop_sequence":null,"usage":${USAGE_OBJECT}\\}\\}$`,
+);
+const ANTHROPIC_MESSAGE_DELTA = new RegExp(
+  `^\\{"type":"message_delta","delta":\\{"stop_reason":(null|${PLAIN_LITERAL}),"stop_sequence":(null|${PLAIN_LITERAL})\\},"usage":${USAGE_OBJECT}\\}$`,
+);
+
+/** A plain literal or null, as captured above: its value without a parse. */
+function plainLiteralValue(captured: string): string | null {
+  return captured === 'null' ? null : captured.slice(1, -1);
+}
+
+/**
  * Anthropic Messages stream.
  * @see https://docs.anthropic.com/en/docs/build-with-claude/streaming#event-types
  */
@@ -247,6 +269,35 @@ export function createAnthropicStreamReader(): StreamReader {
       for (const k in u) if (typeof u[k] === 'number') rawUsage[k] = u[k];
     }
     return { type: 'usage', usage: mapAnthropicUsage(rawUsage) };
+  }
+
+  function messageStart(id: string, usage: unknown): StreamPart[] {
+    mergeRawUsage(usage);
+    // output_tokens at message_start is a placeholder; message_delta carries the real count.
+    return [{ type: 'start', id, usage: completeUsage({ ...mapAnthropicUsage(rawUsage), outputTokens: null }) }];
+  }
+
+  function messageDelta(stopReason: unknown, stopSequence: unknown, usage: unknown): StreamPart[] {
+    const out: StreamPart[] = [mergeRawUsage(usage)];
+    if (stopReason !== undefined && stopReason !== null) {
+      out.push({ type: 'finish', reason: mapAnthropicStopReason(stopReason), stopSequence: asString(stopSequence) ?? null });
+    }
+    return out;
+  }
+
+  /** message_start or message_delta read without parsing the whole event, or undefined. */
+  function quickMessageEvent(data: string): StreamPart[] | undefined {
+    const start = ANTHROPIC_MESSAGE_START.exec(data);
+    if (start !== null) {
+      const usage = tryParseJson(start[2] as string);
+      return usage.ok ? messageStart((start[1] as string).slice(1, -1), usage.value) : undefined;
+    }
+    const delta = ANTHROPIC_MESSAGE_DELTA.exec(data);
+    if (delta !== null) {
+      const usage = tryParseJson(delta[3] as string);
+      return usage.ok ? messageDelta(plainLiteralValue(delta[1] as string), plainLiteralValue(delta[2] as string), usage.value) : undefined;
+    }
+    return undefined;
   }
 
   function warnOnce(w: string): void {
@@ -267,6 +318,8 @@ export function createAnthropicStreamReader(): StreamReader {
         return [{ type: 'end' }];
       }
       if (ANTHROPIC_EMPTY_EVENT.test(ev.data)) return [];
+      const quick = quickMessageEvent(ev.data);
+      if (quick !== undefined) return quick;
       const parsed = tryParseJson(ev.data);
       if (!parsed.ok || !isRecord(parsed.value)) {
         ended = true;
@@ -277,10 +330,7 @@ export function createAnthropicStreamReader(): StreamReader {
       switch (type) {
         case 'message_start': {
           const message = isRecord(data.message) ? data.message : {};
-          mergeRawUsage(message.usage);
-          // output_tokens at message_start is a placeholder; message_delta carries the real count.
-          const usage = completeUsage({ ...mapAnthropicUsage(rawUsage), outputTokens: null });
-          return [{ type: 'start', id: asString(message.id) ?? '', usage }];
+          return messageStart(asString(message.id) ?? '', message.usage);
         }
         case 'content_block_start': {
           const index = asNumber(data.index) ?? 0;
@@ -331,11 +381,7 @@ export function createAnthropicStreamReader(): StreamReader {
         }
         case 'message_delta': {
           const delta = isRecord(data.delta) ? data.delta : {};
-          const out: StreamPart[] = [mergeRawUsage(data.usage)];
-          if (delta.stop_reason !== undefined && delta.stop_reason !== null) {
-            out.push({ type: 'finish', reason: mapAnthropicStopReason(delta.stop_reason), stopSequence: asString(delta.stop_sequence) ?? null });
-          }
-          return out;
+          return messageDelta(delta.stop_reason, delta.stop_sequence, data.usage);
         }
         case 'message_stop':
           ended = true;

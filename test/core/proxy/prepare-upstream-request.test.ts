@@ -73,6 +73,16 @@ describe('prepareUpstreamRequest body bytes', () => {
     expect(JSON.parse(prepared.body.toString()).stream_options).toEqual({ include_obfuscation: false, include_usage: true });
   });
 
+  it('asks an OpenAI target for usage on a stream translated from an Anthropic client, and no Mistral target', () => {
+    const messagesRoute = MODEL_ROUTES.find((r) => r.id === 'anthropic.messages')!;
+    const req = clientRequest('{"model":"gpt-4o-mini","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"hi"}]}');
+    const toOpenAi = prepareUpstreamRequest(messagesRoute, req, { provider: openai, model: 'gpt-4o-mini' }, 'gpt-4o-mini');
+    expect(toOpenAi.translation).toMatchObject({ from: 'anthropic-messages', to: 'openai-chat' });
+    expect(JSON.parse(toOpenAi.body.toString())).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+    const toMistral = prepareUpstreamRequest(messagesRoute, req, { provider: mistral, model: 'mistral-small-latest' }, 'mistral-small-latest');
+    expect(JSON.parse(toMistral.body.toString()).stream_options).toBeUndefined();
+  });
+
   it('speaks Mistral dialect after a splice-able edit by re-serialising', () => {
     const req = clientRequest('{"model":"mistral-small-latest","seed":7,"messages":[{"role":"user","content":"hi"}]}');
     applyPolicyEdits(req, { ...req.body, max_tokens: 100 });

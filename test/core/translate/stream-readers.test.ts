@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAnthropicStreamReader, createOpenAiStreamReader, plainContentText, readRoleChunkId, readUsageChunk } from '../../../src/core/translate/stream-readers.js';
 
 const envelope = { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1795784763, model: 'gpt-4o-mini', service_tier: 'default', system_fingerprint: 'fp_1' };
@@ -163,3 +163,69 @@ describe('Anthropic stream reader, plain text deltas', () => {
   });
 });
 
+describe('Anthropic stream reader, message_start and message_delta', () => {
+  afterEach(() => vi.restoreAllMocks());
+  const count = fc.oneof(fc.nat(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constant(null), fc.constantFrom('', 'n/a', '12'));
+  // Usage as the API sends it, with the nested cache_creation object and string members.
+  const usage = fc.record(
+    {
+      input_tokens: count,
+      cache_creation_input_tokens: count,
+      cache_read_input_tokens: count,
+      cache_creation: fc.record({ ephemeral_5m_input_tokens: count, ephemeral_1h_input_tokens: count }, { requiredKeys: [] }),
+      output_tokens: count,
+      service_tier: fc.constantFrom('standard', 'priority'),
+    },
+    { requiredKeys: [] },
+  );
+  const text = fc.string({ unit: 'binary' });
+  const stopReason = fc.oneof(fc.constantFrom('end_turn', 'max_tokens', 'stop_sequence', 'tool_use', 'pause_turn', 'refusal'), fc.constant(null), text);
+
+  it('yields the same parts from the quick reads as from the full parse, and does not parse the plain forms whole', () => {
+    fc.assert(
+      fc.property(text, text, usage, stopReason, fc.oneof(fc.constant(null), text), usage, (id, model, startUsage, reason, sequence, deltaUsage) => {
+        const events: [string, Record<string, unknown>][] = [
+          ['message_start', { type: 'message_start', message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: startUsage } }],
+          ['message_delta', { type: 'message_delta', delta: { stop_reason: reason, stop_sequence: sequence }, usage: deltaUsage }],
+          ['message_stop', { type: 'message_stop' }],
+        ];
+        const read = (spacing: number | undefined) => {
+          const reader = createAnthropicStreamReader();
+          return [...events.flatMap(([event, data]) => reader.push({ event, data: JSON.stringify(data, null, spacing) })), ...reader.end()];
+        };
+        const spaced = read(1);
+        const parse = vi.spyOn(JSON, 'parse');
+        let compact;
+        let parsed: string[];
+        try {
+          compact = read(undefined);
+        } finally {
+          parsed = parse.mock.calls.map(([arg]) => arg);
+          parse.mockRestore();
+        }
+        expect(compact).toEqual(spaced);
+        const plain = (v: unknown) => v === null || (typeof v === 'string' && !/["\\\u0000-\u001f]/.test(v));
+        const wholeEventsParsed = parsed.filter((arg) => arg.startsWith('{"type":"message_')).length;
+        const expected = (plain(id) && plain(model) ? 0 : 1) + (plain(reason) && plain(sequence) ? 0 : 1);
+        expect(wholeEventsParsed).toBe(expected);
+      }),
+    );
+  });
+
+  it('leaves events in another layout to the full parse, which reads them right', () => {
+    const layouts = [
+      // A member the API may add later; members in another order.
+      '{"type":"message_start","message":{"id":"m1","type":"message","role":"assistant","model":"c","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":4},"container":null}}',
+      '{"type":"message_delta","usage":{"output_tokens":3},"delta":{"stop_sequence":null,"stop_reason":"max_tokens"}}',
+      // Braces inside a string of the usage object.
+      '{"type":"message_delta","delta":{"stop_reason":null,"stop_sequence":null},"usage":{"output_tokens":5,"note":"}{"}}',
+    ];
+    const read = (datas: string[]) => {
+      const reader = createAnthropicStreamReader();
+      return datas.flatMap((data) => reader.push({ data }));
+    };
+    const parts = read(layouts);
+    expect(parts).toEqual(read(layouts.map((d) => JSON.stringify(JSON.parse(d), null, 1))));
+    expect(parts).toMatchObject([{ type: 'start', id: 'm1', usage: { inputTokens: 4 } }, { type: 'usage', usage: { outputTokens: 3 } }, { type: 'finish', reason: 'length' }, { type: 'usage', usage: { outputTokens: 5 } }]);
+  });
+});
