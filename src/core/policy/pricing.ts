@@ -91,8 +91,14 @@ function candidateIds(model: string): readonly string[] {
 }
 const candidateCache = new Map<string, readonly string[]>();
 
+const DAY_MS = 86_400_000;
+/** The UTC day last asked for: every request is priced, nearly always on the same day. */
+let lastDay = { start: Number.NaN, iso: '' };
 function isoDayOf(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  if (ms >= lastDay.start && ms < lastDay.start + DAY_MS) return lastDay.iso;
+  const start = Math.floor(ms / DAY_MS) * DAY_MS;
+  lastDay = { start, iso: new Date(start).toISOString().slice(0, 10) };
+  return lastDay.iso;
 }
 
 /** The table entry billing `model` of `kind` at `atMs`, or undefined. */

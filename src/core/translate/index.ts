@@ -156,51 +156,71 @@ function createEmitter(format: WireFormat, ctx: TranslationContext & { estimated
  * pair, same format included (then it normalises rather than passing bytes through).
  */
 export function createStreamTranslator(from: WireFormat, to: WireFormat, ctx: TranslationContext & { estimatedInputTokens: number }): StreamTranslator {
-  const reader = createReader(from);
-  const emitter = createEmitter(to, ctx);
-  let usage: Usage = { ...EMPTY_USAGE };
-  let error: StreamErrorInfo | null = null;
-  let sawContent = false;
-  // What counts as the first token is what the passthrough tap of the client's format counts: an
-  // OpenAI chunk with content or tool calls; an Anthropic content_block_delta (text or arguments).
-  const toolStartIsContent = to === 'openai-chat';
-  const emitAll = (parts: StreamPart[]): string => {
+  return new ReaderToEmitter(createReader(from), createEmitter(to, ctx), to === 'openai-chat');
+}
+
+class ReaderToEmitter implements StreamTranslator {
+  sawContent = false;
+  private streamUsage: Usage = { ...EMPTY_USAGE };
+  private streamError: StreamErrorInfo | null = null;
+
+  constructor(
+    private readonly reader: StreamReader,
+    private readonly emitter: StreamEmitter,
+    /**
+     * What counts as the first token is what the passthrough tap of the client's format counts: an
+     * OpenAI chunk with content or tool calls; an Anthropic content_block_delta (text or arguments).
+     */
+    private readonly toolStartIsContent: boolean,
+  ) {}
+
+  push(ev: SseEvent): string {
+    return this.emitAll(this.reader.push(ev));
+  }
+
+  end(): string {
+    return this.emitAll(this.reader.end());
+  }
+
+  usage(): Usage {
+    return { ...this.streamUsage };
+  }
+
+  warnings(): string[] {
+    return [...this.reader.warnings];
+  }
+
+  error(): StreamErrorInfo | null {
+    return this.streamError;
+  }
+
+  private emitAll(parts: StreamPart[]): string {
     let out = '';
     for (const part of parts) {
       let content = false;
       switch (part.type) {
         case 'start':
         case 'usage':
-          usage = mergeUsage(usage, part.usage);
+          this.streamUsage = mergeUsage(this.streamUsage, part.usage);
           break;
         case 'error':
-          error ??= part.error;
+          this.streamError ??= part.error;
           break;
         case 'text-delta':
         case 'tool-call-delta':
           content = true;
           break;
         case 'tool-call-start':
-          content = toolStartIsContent;
+          content = this.toolStartIsContent;
           break;
         default:
           break;
       }
-      const frames = emitter.emit(part);
+      const frames = this.emitter.emit(part);
       // An emitter that ended (or failed on this part) sent no content.
-      if (content && !sawContent && frames !== '' && !emitter.done) sawContent = true;
+      if (content && !this.sawContent && frames !== '' && !this.emitter.done) this.sawContent = true;
       out += frames;
     }
     return out;
-  };
-  return {
-    push: (ev) => emitAll(reader.push(ev)),
-    end: () => emitAll(reader.end()),
-    get sawContent() {
-      return sawContent;
-    },
-    usage: () => ({ ...usage }),
-    warnings: () => [...reader.warnings],
-    error: () => error,
-  };
+  }
 }

@@ -136,101 +136,111 @@ export function readUsageChunk(data: string): unknown {
  * call, because Mistral sends each (complete) parallel call with index 0.
  */
 export function createOpenAiStreamReader(): StreamReader {
-  const warnings: string[] = [];
-  let started = false;
-  let finished = false;
-  let ended = false;
-  let sawRefusal = false;
-  let nextTool = 0;
-  const tools = new Map<number, { toolIndex: number; id: string }>();
+  return new OpenAiStreamReader();
+}
 
-  function fail(part: StreamPart): StreamPart[] {
-    ended = true;
+// A class, not a factory of closures: one reader is made per translated stream (see stream-emitters.ts).
+class OpenAiStreamReader implements StreamReader {
+  readonly warnings: string[] = [];
+  private started = false;
+  private finished = false;
+  private ended = false;
+  private sawRefusal = false;
+  private nextTool = 0;
+  /** Upstream tool-call index -> canonical tool; made on the first tool call. */
+  private tools: Map<number, { toolIndex: number; id: string }> | undefined;
+
+  push(ev: SseEvent): StreamPart[] {
+    if (this.ended) return [];
+    const data = ev.data.trim();
+    if (data === '[DONE]') {
+      this.ended = true;
+      // Some OpenAI-compatible servers omit finish_reason before [DONE]; the stream did end cleanly.
+      const out: StreamPart[] = this.started ? [] : [{ type: 'start', id: '', usage: { ...EMPTY_USAGE } }];
+      if (!this.finished) out.push({ type: 'finish', reason: 'stop', stopSequence: null });
+      out.push({ type: 'end' });
+      return out;
+    }
+    if (data === '') return [];
+    if (this.started) {
+      const text = plainContentText(data);
+      if (text !== undefined) return text.length > 0 ? [{ type: 'text-delta', text }] : [];
+      const finish = OPENAI_FINISH_CHUNK.exec(data);
+      if (finish !== null) return this.finishOnce(finish[1] as string);
+      const usage = readUsageChunk(data);
+      if (usage !== undefined) return [{ type: 'usage', usage: partialOf(mapOpenAiUsage(usage)) }];
+    } else {
+      const id = readRoleChunkId(data);
+      if (id !== undefined) {
+        this.started = true;
+        return [{ type: 'start', id, usage: { ...EMPTY_USAGE } }];
+      }
+    }
+    return this.parsed(data);
+  }
+
+  end(): StreamPart[] {
+    if (this.ended) return [];
+    this.ended = true;
+    // A clean end without [DONE] still counts once the finish reason arrived.
+    return this.finished ? [{ type: 'end' }] : [TRUNCATED];
+  }
+
+  /** The full read of a chunk. */
+  private parsed(data: string): StreamPart[] {
+    const parsed = tryParseJson(data);
+    if (!parsed.ok || !isRecord(parsed.value)) return this.fail(malformed('invalid JSON'));
+    const chunk = parsed.value;
+    if (isRecord(chunk.error)) {
+      return this.fail({ type: 'error', error: { type: asString(chunk.error.type) ?? 'api_error', message: asString(chunk.error.message) ?? 'upstream error' } });
+    }
+    const out: StreamPart[] = [];
+    if (!this.started) {
+      this.started = true;
+      out.push({ type: 'start', id: asString(chunk.id) ?? '', usage: { ...EMPTY_USAGE } });
+    }
+    const choices = asArray(chunk.choices).filter(isRecord);
+    const choice = choices.find((c) => c.index === 0 || c.index === undefined);
+    if (choice !== undefined) {
+      const delta = isRecord(choice.delta) ? choice.delta : {};
+      const text = extractOpenAiContentText(delta.content, this.warnings);
+      if (text.length > 0) out.push({ type: 'text-delta', text });
+      const refusal = asString(delta.refusal);
+      if (refusal !== undefined && refusal.length > 0) {
+        this.sawRefusal = true;
+        out.push({ type: 'text-delta', text: refusal });
+      }
+      for (const call of asArray(delta.tool_calls)) {
+        if (!isRecord(call)) continue;
+        const upstreamIndex = asNumber(call.index) ?? 0;
+        const fn: JsonObject = isRecord(call.function) ? call.function : {};
+        const id = asString(call.id);
+        const tools = (this.tools ??= new Map());
+        let tool = tools.get(upstreamIndex);
+        if (tool === undefined || (id !== undefined && id !== '' && id !== tool.id)) {
+          tool = { toolIndex: this.nextTool++, id: id ?? '' };
+          tools.set(upstreamIndex, tool);
+          out.push({ type: 'tool-call-start', toolIndex: tool.toolIndex, id: tool.id, name: asString(fn.name) ?? '' });
+        }
+        const args = asString(fn.arguments);
+        if (args !== undefined && args.length > 0) out.push({ type: 'tool-call-delta', toolIndex: tool.toolIndex, argumentsDelta: args });
+      }
+      if (choice.finish_reason !== null && choice.finish_reason !== undefined) out.push(...this.finishOnce(choice.finish_reason));
+    }
+    if (isRecord(chunk.usage)) out.push({ type: 'usage', usage: partialOf(mapOpenAiUsage(chunk.usage)) });
+    return out;
+  }
+
+  private fail(part: StreamPart): StreamPart[] {
+    this.ended = true;
     return [part];
   }
 
-  function finishOnce(reason: unknown): StreamPart[] {
-    if (finished) return [];
-    finished = true;
-    return [{ type: 'finish', reason: sawRefusal ? 'content_filter' : mapOpenAiFinishReason(reason), stopSequence: null }];
+  private finishOnce(reason: unknown): StreamPart[] {
+    if (this.finished) return [];
+    this.finished = true;
+    return [{ type: 'finish', reason: this.sawRefusal ? 'content_filter' : mapOpenAiFinishReason(reason), stopSequence: null }];
   }
-
-  return {
-    warnings,
-    push(ev) {
-      if (ended) return [];
-      const data = ev.data.trim();
-      if (data === '[DONE]') {
-        ended = true;
-        // Some OpenAI-compatible servers omit finish_reason before [DONE]; the stream did end cleanly.
-        const out: StreamPart[] = started ? [] : [{ type: 'start', id: '', usage: { ...EMPTY_USAGE } }];
-        if (!finished) out.push({ type: 'finish', reason: 'stop', stopSequence: null });
-        out.push({ type: 'end' });
-        return out;
-      }
-      if (data === '') return [];
-      if (started) {
-        const text = plainContentText(data);
-        if (text !== undefined) return text.length > 0 ? [{ type: 'text-delta', text }] : [];
-        const finish = OPENAI_FINISH_CHUNK.exec(data);
-        if (finish !== null) return finishOnce(finish[1] as string);
-        const usage = readUsageChunk(data);
-        if (usage !== undefined) return [{ type: 'usage', usage: partialOf(mapOpenAiUsage(usage)) }];
-      } else {
-        const id = readRoleChunkId(data);
-        if (id !== undefined) {
-          started = true;
-          return [{ type: 'start', id, usage: { ...EMPTY_USAGE } }];
-        }
-      }
-      const parsed = tryParseJson(data);
-      if (!parsed.ok || !isRecord(parsed.value)) return fail(malformed('invalid JSON'));
-      const chunk = parsed.value;
-      if (isRecord(chunk.error)) {
-        return fail({ type: 'error', error: { type: asString(chunk.error.type) ?? 'api_error', message: asString(chunk.error.message) ?? 'upstream error' } });
-      }
-      const out: StreamPart[] = [];
-      if (!started) {
-        started = true;
-        out.push({ type: 'start', id: asString(chunk.id) ?? '', usage: { ...EMPTY_USAGE } });
-      }
-      const choices = asArray(chunk.choices).filter(isRecord);
-      const choice = choices.find((c) => c.index === 0 || c.index === undefined);
-      if (choice !== undefined) {
-        const delta = isRecord(choice.delta) ? choice.delta : {};
-        const text = extractOpenAiContentText(delta.content, warnings);
-        if (text.length > 0) out.push({ type: 'text-delta', text });
-        const refusal = asString(delta.refusal);
-        if (refusal !== undefined && refusal.length > 0) {
-          sawRefusal = true;
-          out.push({ type: 'text-delta', text: refusal });
-        }
-        for (const call of asArray(delta.tool_calls)) {
-          if (!isRecord(call)) continue;
-          const upstreamIndex = asNumber(call.index) ?? 0;
-          const fn: JsonObject = isRecord(call.function) ? call.function : {};
-          const id = asString(call.id);
-          let tool = tools.get(upstreamIndex);
-          if (tool === undefined || (id !== undefined && id !== '' && id !== tool.id)) {
-            tool = { toolIndex: nextTool++, id: id ?? '' };
-            tools.set(upstreamIndex, tool);
-            out.push({ type: 'tool-call-start', toolIndex: tool.toolIndex, id: tool.id, name: asString(fn.name) ?? '' });
-          }
-          const args = asString(fn.arguments);
-          if (args !== undefined && args.length > 0) out.push({ type: 'tool-call-delta', toolIndex: tool.toolIndex, argumentsDelta: args });
-        }
-        if (choice.finish_reason !== null && choice.finish_reason !== undefined) out.push(...finishOnce(choice.finish_reason));
-      }
-      if (isRecord(chunk.usage)) out.push({ type: 'usage', usage: partialOf(mapOpenAiUsage(chunk.usage)) });
-      return out;
-    },
-    end() {
-      if (ended) return [];
-      ended = true;
-      // A clean end without [DONE] still counts once the finish reason arrived.
-      return finished ? [{ type: 'end' }] : [TRUNCATED];
-    },
-  };
 }
 
 /**
@@ -256,29 +266,133 @@ function plainLiteralValue(captured: string): string | null {
  * @see https://docs.anthropic.com/en/docs/build-with-claude/streaming#event-types
  */
 export function createAnthropicStreamReader(): StreamReader {
-  const warnings: string[] = [];
-  let ended = false;
-  let nextTool = 0;
-  /** Anthropic content-block index → canonical tool index (tool_use blocks only). */
-  const toolBlocks = new Map<number, number>();
+  return new AnthropicStreamReader();
+}
+
+class AnthropicStreamReader implements StreamReader {
+  readonly warnings: string[] = [];
+  private ended = false;
+  private nextTool = 0;
+  /** Anthropic content-block index -> canonical tool index (tool_use blocks only); made on the first. */
+  private toolBlocks: Map<number, number> | undefined;
   /** Usage fields are cumulative and may arrive in message_start and message_delta. */
-  const rawUsage: JsonObject = {};
+  private readonly rawUsage: JsonObject = {};
 
-  function mergeRawUsage(u: unknown): StreamPart {
-    if (isRecord(u)) {
-      for (const k in u) if (typeof u[k] === 'number') rawUsage[k] = u[k];
+  push(ev: SseEvent): StreamPart[] {
+    if (this.ended) return [];
+    if (ev.event === 'content_block_delta' || ev.event === undefined) {
+      const text = plainContentText(ev.data, ANTHROPIC_TEXT_DELTA);
+      if (text !== undefined) return text.length > 0 ? [{ type: 'text-delta', text }] : [];
     }
-    return { type: 'usage', usage: mapAnthropicUsage(rawUsage) };
+    // Events of every stream that need no JSON.parse.
+    if (ev.data === ANTHROPIC_MESSAGE_STOP_DATA) {
+      this.ended = true;
+      return [{ type: 'end' }];
+    }
+    if (ANTHROPIC_EMPTY_EVENT.test(ev.data)) return [];
+    return this.quickMessageEvent(ev.data) ?? this.parsed(ev);
   }
 
-  function messageStart(id: string, usage: unknown): StreamPart[] {
-    mergeRawUsage(usage);
+  end(): StreamPart[] {
+    if (this.ended) return [];
+    this.ended = true;
+    return [TRUNCATED];
+  }
+
+  /** The full read of an event. */
+  private parsed(ev: SseEvent): StreamPart[] {
+    const parsed = tryParseJson(ev.data);
+    if (!parsed.ok || !isRecord(parsed.value)) {
+      this.ended = true;
+      return [malformed(`invalid JSON in ${ev.event ?? 'message'} event`)];
+    }
+    const data = parsed.value;
+    const type = asString(data.type) ?? ev.event;
+    switch (type) {
+      case 'message_start': {
+        const message = isRecord(data.message) ? data.message : {};
+        return this.messageStart(asString(message.id) ?? '', message.usage);
+      }
+      case 'content_block_start': {
+        const index = asNumber(data.index) ?? 0;
+        const block = isRecord(data.content_block) ? data.content_block : {};
+        switch (block.type) {
+          case 'text': {
+            const text = asString(block.text) ?? '';
+            return text.length > 0 ? [{ type: 'text-delta', text }] : [];
+          }
+          case 'tool_use': {
+            const toolIndex = this.nextTool++;
+            (this.toolBlocks ??= new Map()).set(index, toolIndex);
+            const out: StreamPart[] = [{ type: 'tool-call-start', toolIndex, id: asString(block.id) ?? '', name: asString(block.name) ?? '' }];
+            if (isRecord(block.input) && Object.keys(block.input).length > 0) {
+              out.push({ type: 'tool-call-delta', toolIndex, argumentsDelta: JSON.stringify(block.input) });
+            }
+            return out;
+          }
+          case 'thinking':
+          case 'redacted_thinking':
+            this.warnOnce(THINKING_DROPPED);
+            return [];
+          default:
+            this.warnOnce(`dropped ${String(block.type)} content block: no equivalent in the client format`);
+            return [];
+        }
+      }
+      case 'content_block_delta': {
+        const delta = isRecord(data.delta) ? data.delta : {};
+        switch (delta.type) {
+          case 'text_delta': {
+            const text = asString(delta.text) ?? '';
+            return text.length > 0 ? [{ type: 'text-delta', text }] : [];
+          }
+          case 'input_json_delta': {
+            const toolIndex = this.toolBlocks?.get(asNumber(data.index) ?? -1);
+            const fragment = asString(delta.partial_json) ?? '';
+            if (toolIndex === undefined) {
+              this.ended = true;
+              return [malformed('input_json_delta outside a tool_use block')];
+            }
+            return fragment.length > 0 ? [{ type: 'tool-call-delta', toolIndex, argumentsDelta: fragment }] : [];
+          }
+          default:
+            // thinking_delta, signature_delta, citations_delta: nothing to carry.
+            return [];
+        }
+      }
+      case 'message_delta': {
+        const delta = isRecord(data.delta) ? data.delta : {};
+        return this.messageDelta(delta.stop_reason, delta.stop_sequence, data.usage);
+      }
+      case 'message_stop':
+        this.ended = true;
+        return [{ type: 'end' }];
+      case 'error': {
+        this.ended = true;
+        const error = isRecord(data.error) ? data.error : {};
+        return [{ type: 'error', error: { type: asString(error.type) ?? 'api_error', message: asString(error.message) ?? 'upstream error' } }];
+      }
+      default:
+        // ping, content_block_stop and event types added later carry nothing to translate.
+        return [];
+    }
+  }
+
+  private mergeRawUsage(u: unknown): StreamPart {
+    if (isRecord(u)) {
+      for (const k in u) if (typeof u[k] === 'number') this.rawUsage[k] = u[k];
+    }
+    return { type: 'usage', usage: mapAnthropicUsage(this.rawUsage) };
+  }
+
+  private messageStart(id: string, usage: unknown): StreamPart[] {
+    this.mergeRawUsage(usage);
     // output_tokens at message_start is a placeholder; message_delta carries the real count.
-    return [{ type: 'start', id, usage: completeUsage({ ...mapAnthropicUsage(rawUsage), outputTokens: null }) }];
+    return [{ type: 'start', id, usage: completeUsage({ ...mapAnthropicUsage(this.rawUsage), outputTokens: null }) }];
   }
 
-  function messageDelta(stopReason: unknown, stopSequence: unknown, usage: unknown): StreamPart[] {
-    const out: StreamPart[] = [mergeRawUsage(usage)];
+  private messageDelta(stopReason: unknown, stopSequence: unknown, usage: unknown): StreamPart[] {
+    const out: StreamPart[] = [this.mergeRawUsage(usage)];
     if (stopReason !== undefined && stopReason !== null) {
       out.push({ type: 'finish', reason: mapAnthropicStopReason(stopReason), stopSequence: asString(stopSequence) ?? null });
     }
@@ -286,120 +400,21 @@ export function createAnthropicStreamReader(): StreamReader {
   }
 
   /** message_start or message_delta read without parsing the whole event, or undefined. */
-  function quickMessageEvent(data: string): StreamPart[] | undefined {
+  private quickMessageEvent(data: string): StreamPart[] | undefined {
     const start = ANTHROPIC_MESSAGE_START.exec(data);
     if (start !== null) {
       const usage = tryParseJson(start[2] as string);
-      return usage.ok ? messageStart((start[1] as string).slice(1, -1), usage.value) : undefined;
+      return usage.ok ? this.messageStart((start[1] as string).slice(1, -1), usage.value) : undefined;
     }
     const delta = ANTHROPIC_MESSAGE_DELTA.exec(data);
     if (delta !== null) {
       const usage = tryParseJson(delta[3] as string);
-      return usage.ok ? messageDelta(plainLiteralValue(delta[1] as string), plainLiteralValue(delta[2] as string), usage.value) : undefined;
+      return usage.ok ? this.messageDelta(plainLiteralValue(delta[1] as string), plainLiteralValue(delta[2] as string), usage.value) : undefined;
     }
     return undefined;
   }
 
-  function warnOnce(w: string): void {
-    if (!warnings.includes(w)) warnings.push(w);
+  private warnOnce(w: string): void {
+    if (!this.warnings.includes(w)) this.warnings.push(w);
   }
-
-  return {
-    warnings,
-    push(ev) {
-      if (ended) return [];
-      if (ev.event === 'content_block_delta' || ev.event === undefined) {
-        const text = plainContentText(ev.data, ANTHROPIC_TEXT_DELTA);
-        if (text !== undefined) return text.length > 0 ? [{ type: 'text-delta', text }] : [];
-      }
-      // Events of every stream that need no JSON.parse.
-      if (ev.data === ANTHROPIC_MESSAGE_STOP_DATA) {
-        ended = true;
-        return [{ type: 'end' }];
-      }
-      if (ANTHROPIC_EMPTY_EVENT.test(ev.data)) return [];
-      const quick = quickMessageEvent(ev.data);
-      if (quick !== undefined) return quick;
-      const parsed = tryParseJson(ev.data);
-      if (!parsed.ok || !isRecord(parsed.value)) {
-        ended = true;
-        return [malformed(`invalid JSON in ${ev.event ?? 'message'} event`)];
-      }
-      const data = parsed.value;
-      const type = asString(data.type) ?? ev.event;
-      switch (type) {
-        case 'message_start': {
-          const message = isRecord(data.message) ? data.message : {};
-          return messageStart(asString(message.id) ?? '', message.usage);
-        }
-        case 'content_block_start': {
-          const index = asNumber(data.index) ?? 0;
-          const block = isRecord(data.content_block) ? data.content_block : {};
-          switch (block.type) {
-            case 'text': {
-              const text = asString(block.text) ?? '';
-              return text.length > 0 ? [{ type: 'text-delta', text }] : [];
-            }
-            case 'tool_use': {
-              const toolIndex = nextTool++;
-              toolBlocks.set(index, toolIndex);
-              const out: StreamPart[] = [{ type: 'tool-call-start', toolIndex, id: asString(block.id) ?? '', name: asString(block.name) ?? '' }];
-              if (isRecord(block.input) && Object.keys(block.input).length > 0) {
-                out.push({ type: 'tool-call-delta', toolIndex, argumentsDelta: JSON.stringify(block.input) });
-              }
-              return out;
-            }
-            case 'thinking':
-            case 'redacted_thinking':
-              warnOnce(THINKING_DROPPED);
-              return [];
-            default:
-              warnOnce(`dropped ${String(block.type)} content block: no equivalent in the client format`);
-              return [];
-          }
-        }
-        case 'content_block_delta': {
-          const delta = isRecord(data.delta) ? data.delta : {};
-          switch (delta.type) {
-            case 'text_delta': {
-              const text = asString(delta.text) ?? '';
-              return text.length > 0 ? [{ type: 'text-delta', text }] : [];
-            }
-            case 'input_json_delta': {
-              const toolIndex = toolBlocks.get(asNumber(data.index) ?? -1);
-              const fragment = asString(delta.partial_json) ?? '';
-              if (toolIndex === undefined) {
-                ended = true;
-                return [malformed('input_json_delta outside a tool_use block')];
-              }
-              return fragment.length > 0 ? [{ type: 'tool-call-delta', toolIndex, argumentsDelta: fragment }] : [];
-            }
-            default:
-              // thinking_delta, signature_delta, citations_delta: nothing to carry.
-              return [];
-          }
-        }
-        case 'message_delta': {
-          const delta = isRecord(data.delta) ? data.delta : {};
-          return messageDelta(delta.stop_reason, delta.stop_sequence, data.usage);
-        }
-        case 'message_stop':
-          ended = true;
-          return [{ type: 'end' }];
-        case 'error': {
-          ended = true;
-          const error = isRecord(data.error) ? data.error : {};
-          return [{ type: 'error', error: { type: asString(error.type) ?? 'api_error', message: asString(error.message) ?? 'upstream error' } }];
-        }
-        default:
-          // ping, content_block_stop and event types added later carry nothing to translate.
-          return [];
-      }
-    },
-    end() {
-      if (ended) return [];
-      ended = true;
-      return [TRUNCATED];
-    },
-  };
 }

@@ -70,6 +70,11 @@ describe('pricing table', () => {
   it('the entry in effect at the given time is used', () => {
     expect(findPriceEntry(table, 'mistral', 'mistral-large-latest', Date.UTC(2025, 0, 1))?.input).toBe(2);
     expect(findPriceEntry(table, 'mistral', 'mistral-large-latest', Date.UTC(2026, 0, 1))?.input).toBe(0.5);
+    // The UTC day is remembered between calls: both sides of midnight, in either order.
+    const midnight = Date.UTC(2025, 11, 2);
+    for (const [at, input] of [[midnight - 1, 2], [midnight, 0.5], [midnight - 1, 2], [midnight + 86_399_999, 0.5], [midnight - 86_400_000, 2]] as const) {
+      expect(findPriceEntry(table, 'mistral', 'mistral-large-latest', at)?.input).toBe(input);
+    }
     expect(findPriceEntry(table, 'mistral', 'mistral-large-latest')?.input).toBe(0.5);
   });
 });
