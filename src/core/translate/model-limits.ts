@@ -17,7 +17,15 @@ const OUTPUT_LIMITS: readonly (readonly [RegExp, number])[] = [
 const FALLBACK_OUTPUT_LIMIT = 4_096;
 
 export function defaultMaxOutputTokens(model: string): number {
-  const name = model.toLowerCase();
-  for (const [pattern, limit] of OUTPUT_LIMITS) if (pattern.test(name)) return limit;
-  return FALLBACK_OUTPUT_LIMIT;
+  let limit = limitCache.get(model);
+  if (limit === undefined) {
+    const name = model.toLowerCase();
+    limit = OUTPUT_LIMITS.find(([pattern]) => pattern.test(name))?.[1] ?? FALLBACK_OUTPUT_LIMIT;
+    // Asked on every request (admission and translation): remember the few names a laptop sees,
+    // bounded against junk names.
+    if (limitCache.size >= 1024) limitCache.clear();
+    limitCache.set(model, limit);
+  }
+  return limit;
 }
+const limitCache = new Map<string, number>();

@@ -46,6 +46,9 @@ export function createOpenAiStreamEmitter(opts: { model: string; created: number
   return new OpenAiStreamEmitter(opts.model, opts.created, opts.includeUsage);
 }
 
+/** What follows the text literal in a text chunk's frame: `chunkWithDelta(…, null)` spelled out. */
+const TEXT_FRAME_SUFFIX = '},"logprobs":null,"finish_reason":null}]}\n\n';
+
 class OpenAiStreamEmitter implements StreamEmitter {
   done = false;
   private id = '';
@@ -54,6 +57,9 @@ class OpenAiStreamEmitter implements StreamEmitter {
   // as JSON.stringify would write the whole object.
   private envelopeFor = '';
   private envelope = '';
+  /** A text chunk's frame up to its text literal, for the envelope of `textFramePrefixFor`. */
+  private textFramePrefix = '';
+  private textFramePrefixFor = '';
 
   constructor(
     private readonly model: string,
@@ -69,8 +75,12 @@ class OpenAiStreamEmitter implements StreamEmitter {
         this.usage = mergeUsage(this.usage, part.usage);
         return this.chunkWithDelta('{"role":"assistant","content":""}', null);
       case 'text-delta':
-        // Most of a stream's chunks: the delta spelled without serialising an object.
-        return this.chunkWithDelta(`{"content":${JSON.stringify(part.text)}}`, null);
+        // Most of a stream's chunks: one concatenation around the text's literal.
+        if (this.textFramePrefixFor !== this.id || this.textFramePrefix === '') {
+          this.textFramePrefixFor = this.id;
+          this.textFramePrefix = `data: ${this.envelopeStart()}[{"index":0,"delta":{"content":`;
+        }
+        return this.textFramePrefix + JSON.stringify(part.text) + TEXT_FRAME_SUFFIX;
       case 'tool-call-start':
         return this.chunk({ tool_calls: [{ index: part.toolIndex, id: part.id, type: 'function', function: { name: part.name, arguments: '' } }] });
       case 'tool-call-delta':

@@ -39,6 +39,13 @@ describe('OpenAI chat request → Anthropic messages', () => {
     expect(toAnthropic({ messages: [{ role: 'user', content: 'x' }] }).body.max_tokens).toBe(defaultMaxOutputTokens('upstream-model'));
     expect(toAnthropic({ messages: [], max_tokens: 10, max_completion_tokens: 20 }).body.max_tokens).toBe(20);
     expect(defaultMaxOutputTokens('claude-sonnet-4-5-20250929')).toBe(64_000);
+    // Remembered per name, the first matching pattern still decides, case-insensitively.
+    for (let i = 0; i < 2; i++) {
+      expect(defaultMaxOutputTokens('Claude-Opus-4-1')).toBe(32_000);
+      expect(defaultMaxOutputTokens('claude-opus-4-5')).toBe(64_000);
+      expect(defaultMaxOutputTokens('claude-3-5-haiku-latest')).toBe(8_192);
+      expect(defaultMaxOutputTokens('gpt-4o')).toBe(4_096);
+    }
     expect(defaultMaxOutputTokens('claude-opus-4-1-20250805')).toBe(32_000);
     expect(defaultMaxOutputTokens('claude-3-5-haiku-latest')).toBe(8_192);
   });

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createSseParser, type SseEvent } from '../../../src/core/sse/sse-parser.js';
 import { createStreamErrorEvents, createStreamTranslator, translateErrorBody } from '../../../src/core/translate/index.js';
+import fc from 'fast-check';
 import { isOpenAiContentChunk } from '../../../src/core/proxy/stream-tap.js';
+import { createOpenAiStreamEmitter } from '../../../src/core/translate/stream-emitters.js';
+import { EMPTY_USAGE } from '../../../src/shared/trace.js';
 import { CTX, assembleAnthropicStream, assembleOpenAiStream, dataOf, readFixtureSse } from './stream-assembly.js';
 
 function run(from: 'openai-chat' | 'anthropic-messages', to: 'openai-chat' | 'anthropic-messages', events: SseEvent[], extra: { includeUsage?: boolean; estimatedInputTokens?: number } = {}) {
@@ -104,6 +107,21 @@ describe('OpenAI chunks → Anthropic stream', () => {
     expect(bad.map((e) => e.event)).toEqual(['error']);
     const err = run('openai-chat', 'anthropic-messages', [{ data: '{"error":{"message":"Rate limit","type":"requests","code":"rate_limit_exceeded"}}' }]).out;
     expect(dataOf(err[0]!)).toEqual({ type: 'error', error: { type: 'rate_limit_error', message: 'Rate limit' } });
+  });
+});
+
+describe('OpenAI stream emitter', () => {
+  it('spells each chunk exactly as JSON.stringify writes the chunk object, whatever the id, model and text', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), fc.array(fc.string({ unit: 'binary' }), { maxLength: 4 }), (id, model, texts) => {
+        const emitter = createOpenAiStreamEmitter({ model, created: 1_700_000_000, includeUsage: false });
+        const chunk = (delta: object, finish: string | null) =>
+          `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 1_700_000_000, model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`;
+        expect(emitter.emit({ type: 'start', id, usage: { ...EMPTY_USAGE } })).toBe(chunk({ role: 'assistant', content: '' }, null));
+        for (const text of texts) expect(emitter.emit({ type: 'text-delta', text })).toBe(chunk({ content: text }, null));
+        expect(emitter.emit({ type: 'finish', reason: 'length', stopSequence: null })).toBe(chunk({}, 'length'));
+      }),
+    );
   });
 });
 
