@@ -48,10 +48,11 @@ export function createSseParser(): SseParser {
   }
 
   /**
-   * One line, `text[start, end)`. Read in place: slicing the line and then its field name cost two
-   * strings per line, and a stream is mostly lines.
+   * One line, `text[start, end)`, whose first colon is at `colon` (`end` when it has none). Read in
+   * place: slicing the line and then its field name cost two strings per line, and a stream is
+   * mostly lines.
    */
-  function processLine(text: string, start: number, end: number, out: SseEvent[]): void {
+  function processLine(text: string, start: number, end: number, colon: number, out: SseEvent[]): void {
     if (start === end) {
       dispatch(out);
       return;
@@ -59,8 +60,6 @@ export function createSseParser(): SseParser {
     if (text.charCodeAt(start) === 58 /* ':' comment */) {
       return;
     }
-    let colon = text.indexOf(':', start);
-    if (colon === -1 || colon > end) colon = end;
     let valueStart = colon + 1;
     if (valueStart < end && text.charCodeAt(valueStart) === 32) valueStart++;
     switch (colon - start) {
@@ -91,6 +90,8 @@ export function createSseParser(): SseParser {
     // rescan the rest of the buffer for every line (quadratic in the chunk size; most streams have
     // no CR at all).
     let cr = buffer.indexOf('\r');
+    // Likewise the next colon (-1: none left), so colon-less lines do not rescan the buffer each.
+    let colon = -2;
     for (;;) {
       const lf = buffer.indexOf('\n', start);
       if (cr !== -1 && cr < start) cr = buffer.indexOf('\r', start);
@@ -107,7 +108,8 @@ export function createSseParser(): SseParser {
       } else {
         break;
       }
-      processLine(buffer, start, end, out);
+      if (colon !== -1 && colon < start) colon = buffer.indexOf(':', start);
+      processLine(buffer, start, end, colon === -1 || colon > end ? end : colon, out);
       start = next;
     }
     buffer = start === 0 ? buffer : buffer.slice(start);
@@ -130,7 +132,9 @@ export function createSseParser(): SseParser {
       const out: SseEvent[] = [];
       drain(out);
       if (buffer.length > 0) {
-        processLine(buffer, 0, buffer.endsWith('\r') ? buffer.length - 1 : buffer.length, out);
+        const end = buffer.endsWith('\r') ? buffer.length - 1 : buffer.length;
+        const colon = buffer.indexOf(':');
+        processLine(buffer, 0, end, colon === -1 || colon > end ? end : colon, out);
         buffer = '';
       }
       dispatch(out);

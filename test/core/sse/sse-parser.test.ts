@@ -70,6 +70,15 @@ describe('createSseParser', () => {
     expect(parseWhole(new TextEncoder().encode(text.replace(/\n/g, '\r')))).toEqual(expected);
   });
 
+  it('stays linear in a chunk of many lines without a colon (each line must not rescan the rest)', () => {
+    // 600 000 colon-less lines before the only colon: searching from each line start would scan
+    // ~5·10¹¹ characters (seconds even at memchr speed); read once, it is 1.8 MB.
+    const text = `${'xx\n'.repeat(600_000)}data: end\n\n`;
+    const t0 = performance.now();
+    expect(parseWhole(new TextEncoder().encode(text))).toEqual([{ data: 'end' }]);
+    expect(performance.now() - t0).toBeLessThan(2_000);
+  });
+
   it('cuts every byte position of a multi-byte sample', () => {
     const bytes = new TextEncoder().encode('event: x\ndata: 東京😀é\n\ndata: [DONE]\n\n');
     const expected = [{ event: 'x', data: '東京😀é' }, { data: '[DONE]' }];
