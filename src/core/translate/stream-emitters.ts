@@ -57,9 +57,8 @@ class OpenAiStreamEmitter implements StreamEmitter {
   // as JSON.stringify would write the whole object.
   private envelopeFor = '';
   private envelope = '';
-  /** A text chunk's frame up to its text literal, for the envelope of `textFramePrefixFor`. */
+  /** A text chunk's frame up to its text literal, built with the envelope. */
   private textFramePrefix = '';
-  private textFramePrefixFor = '';
 
   constructor(
     private readonly model: string,
@@ -76,10 +75,7 @@ class OpenAiStreamEmitter implements StreamEmitter {
         return this.chunkWithDelta('{"role":"assistant","content":""}', null);
       case 'text-delta':
         // Most of a stream's chunks: one concatenation around the text's literal.
-        if (this.textFramePrefixFor !== this.id || this.textFramePrefix === '') {
-          this.textFramePrefixFor = this.id;
-          this.textFramePrefix = `data: ${this.envelopeStart()}[{"index":0,"delta":{"content":`;
-        }
+        this.envelopeStart();
         return this.textFramePrefix + JSON.stringify(part.text) + TEXT_FRAME_SUFFIX;
       case 'tool-call-start':
         return this.chunk({ tool_calls: [{ index: part.toolIndex, id: part.id, type: 'function', function: { name: part.name, arguments: '' } }] });
@@ -106,6 +102,7 @@ class OpenAiStreamEmitter implements StreamEmitter {
     if (this.envelopeFor !== this.id || this.envelope === '') {
       this.envelopeFor = this.id;
       this.envelope = `{"id":${JSON.stringify(this.id)},"object":"chat.completion.chunk","created":${JSON.stringify(this.created)},"model":${JSON.stringify(this.model)},"choices":`;
+      this.textFramePrefix = `data: ${this.envelope}[{"index":0,"delta":{"content":`;
     }
     return this.envelope;
   }

@@ -19,6 +19,11 @@ export interface StreamReader {
 
 const TRUNCATED: StreamPart = { type: 'error', error: { type: 'api_error', message: 'upstream stream ended before the response was complete' } };
 
+/** A text delta, or nothing for empty text (an empty delta carries nothing to the client). */
+function textDelta(text: string): StreamPart[] {
+  return text.length > 0 ? [{ type: 'text-delta', text }] : [];
+}
+
 function malformed(what: string): StreamPart {
   return { type: 'error', error: { type: 'api_error', message: `upstream sent a malformed stream event (${what})` } };
 }
@@ -164,7 +169,7 @@ class OpenAiStreamReader implements StreamReader {
     if (data === '') return [];
     if (this.started) {
       const text = plainContentText(data);
-      if (text !== undefined) return text.length > 0 ? [{ type: 'text-delta', text }] : [];
+      if (text !== undefined) return textDelta(text);
       const finish = OPENAI_FINISH_CHUNK.exec(data);
       if (finish !== null) return this.finishOnce(finish[1] as string);
       const usage = readUsageChunk(data);
@@ -282,7 +287,7 @@ class AnthropicStreamReader implements StreamReader {
     if (this.ended) return [];
     if (ev.event === 'content_block_delta' || ev.event === undefined) {
       const text = plainContentText(ev.data, ANTHROPIC_TEXT_DELTA);
-      if (text !== undefined) return text.length > 0 ? [{ type: 'text-delta', text }] : [];
+      if (text !== undefined) return textDelta(text);
     }
     // Events of every stream that need no JSON.parse.
     if (ev.data === ANTHROPIC_MESSAGE_STOP_DATA) {
@@ -318,8 +323,7 @@ class AnthropicStreamReader implements StreamReader {
         const block = isRecord(data.content_block) ? data.content_block : {};
         switch (block.type) {
           case 'text': {
-            const text = asString(block.text) ?? '';
-            return text.length > 0 ? [{ type: 'text-delta', text }] : [];
+            return textDelta(asString(block.text) ?? '');
           }
           case 'tool_use': {
             const toolIndex = this.nextTool++;
@@ -343,8 +347,7 @@ class AnthropicStreamReader implements StreamReader {
         const delta = isRecord(data.delta) ? data.delta : {};
         switch (delta.type) {
           case 'text_delta': {
-            const text = asString(delta.text) ?? '';
-            return text.length > 0 ? [{ type: 'text-delta', text }] : [];
+            return textDelta(asString(delta.text) ?? '');
           }
           case 'input_json_delta': {
             const toolIndex = this.toolBlocks?.get(asNumber(data.index) ?? -1);
