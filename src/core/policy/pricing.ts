@@ -52,6 +52,11 @@ const SNAPSHOT_SUFFIX = /^-(?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4}|latest)$/;
 interface PriceIndex {
   /** `kind/model` → entries sorted by effectiveFrom descending. */
   readonly byId: Map<string, PriceEntry[]>;
+  /**
+   * Per kind, a requested model name → the entry lists of its candidate ids, in candidate order:
+   * every request is priced (twice with a budget), nearly always for the same few names.
+   */
+  readonly listsByModel: Map<ProviderKind, Map<string, readonly PriceEntry[][]>>;
 }
 
 const indexCache = new WeakMap<PricingTable, PriceIndex>();
@@ -70,7 +75,7 @@ function indexOf(table: PricingTable): PriceIndex {
     for (const a of e.aliases ?? []) add(`${e.provider}/${a}`, e);
   }
   for (const list of byId.values()) list.sort((a, b) => (a.effectiveFrom < b.effectiveFrom ? 1 : -1));
-  idx = { byId };
+  idx = { byId, listsByModel: new Map() };
   indexCache.set(table, idx);
   return idx;
 }
@@ -101,13 +106,26 @@ function isoDayOf(ms: number): string {
   return lastDay.iso;
 }
 
+function entryListsFor(idx: PriceIndex, kind: ProviderKind, model: string): readonly PriceEntry[][] {
+  let byModel = idx.listsByModel.get(kind);
+  if (!byModel) idx.listsByModel.set(kind, (byModel = new Map()));
+  let lists = byModel.get(model);
+  if (lists !== undefined) return lists;
+  const found: PriceEntry[][] = [];
+  for (const id of candidateIds(model)) {
+    const list = idx.byId.get(`${kind}/${id}`);
+    if (list) found.push(list);
+  }
+  lists = found;
+  if (byModel.size >= 1024) byModel.clear(); // bounded against junk names, like candidateIds
+  byModel.set(model, lists);
+  return lists;
+}
+
 /** The table entry billing `model` of `kind` at `atMs`, or undefined. */
 export function findPriceEntry(table: PricingTable, kind: ProviderKind, model: string, atMs?: number): PriceEntry | undefined {
-  const { byId } = indexOf(table);
   const day = atMs === undefined ? undefined : isoDayOf(atMs);
-  for (const id of candidateIds(model)) {
-    const list = byId.get(`${kind}/${id}`);
-    if (!list) continue;
+  for (const list of entryListsFor(indexOf(table), kind, model)) {
     const entry = day === undefined ? list[0] : list.find((e) => e.effectiveFrom <= day);
     if (entry) return entry;
   }
@@ -209,12 +227,11 @@ export function estimateCostUsd(
   table: PricingTable,
   overrides?: PriceOverrides,
 ): number | null {
-  const r = computeCost(
-    kind,
-    model,
-    { inputTokens: estimatedInputTokens, outputTokens: maxOutputTokens, cachedInputTokens: 0, cacheWriteTokens: 0 },
-    table,
-    { overrides, usageShape: 'anthropic' },
-  );
-  return r.usd;
+  // computeCost's arithmetic for this usage (all input uncached, nothing cached or written), without
+  // its notes and result objects: admission runs it on every request of a profile with a budget.
+  const resolved = resolveRates(table, kind, model, overrides);
+  if (!resolved) return null;
+  const lc = resolved.longContext;
+  const rates = lc && estimatedInputTokens > lc.aboveInputTokens ? lc : resolved.rates;
+  return roundUsd((estimatedInputTokens * rates.input + maxOutputTokens * rates.output) / PER_MILLION);
 }

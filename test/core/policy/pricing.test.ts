@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Usage } from '../../../src/shared/trace.js';
 import {
@@ -130,6 +131,34 @@ describe('computeCost', () => {
   it('a request estimate prices every input token uncached and the whole output limit', () => {
     expect(estimateCostUsd('openai', 'gpt-4o', 1_000_000, 100_000, table)).toBeCloseTo(3.5, 10);
     expect(estimateCostUsd('openai', 'nope', 1, 1, table)).toBeNull();
+  });
+
+  it('a request estimate is computeCost of that usage, for every shipped model, snapshot name and override', () => {
+    const names = shipped.entries.flatMap((e) => [
+      [e.provider, e.model] as const,
+      [e.provider, `${e.model}-2025-01-01`] as const,
+      ...(e.aliases ?? []).map((a) => [e.provider, a] as const),
+    ]);
+    const overrides = { 'openai/gpt-4o': { input: 1.5, output: 7 }, 'claude-sonnet-4-5': { input: 2, output: 9 } };
+    const tierEdges = shipped.entries.flatMap((e) => (e.longContext ? [-1, 0, 1].map((d) => (e.longContext?.aboveInputTokens ?? 0) + d) : []));
+    expect(tierEdges.length).toBeGreaterThan(0);
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...names, ['openai', 'gpt-4o'] as const, ['anthropic', 'claude-sonnet-4-5'] as const, ['mistral', 'no-such-model'] as const),
+        fc.oneof(fc.integer({ min: 0, max: 2_000_000 }), fc.constantFrom(...tierEdges)),
+        fc.integer({ min: 0, max: 200_000 }),
+        fc.boolean(),
+        ([kind, model], input, output, withOverrides) => {
+          const o = withOverrides ? overrides : undefined;
+          const expected = computeCost(kind, model, usage({ inputTokens: input, outputTokens: output, cachedInputTokens: 0, cacheWriteTokens: 0 }), shipped, {
+            overrides: o,
+            usageShape: 'anthropic',
+          }).usd;
+          expect(estimateCostUsd(kind, model, input, output, shipped, o)).toBe(expected);
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 
   it('the shipped table prices an embeddings request by input only', () => {

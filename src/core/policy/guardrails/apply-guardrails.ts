@@ -97,7 +97,6 @@ export function applyGuardrails(
   const mayDeny = compiled.deny.length > 0 && (anyDeny === null || slots.some((s) => anyDeny.test(s.text)));
   const denyHits = mayDeny ? compiled.deny.filter((rule) => slots.some((s) => rule.re.test(s.text))) : [];
 
-  const actionOf: Record<FindingCategory, GuardrailAction> = { pii: compiled.pii, secrets: compiled.secrets };
   const scanPii = compiled.pii !== 'off';
   const scanSecrets = compiled.secrets !== 'off';
   const counts = new Map<FindingKind, number>();
@@ -112,6 +111,10 @@ export function applyGuardrails(
       for (const f of found) counts.set(f.kind, (counts.get(f.kind) ?? 0) + 1);
     }
   }
+  // The rule: nothing found, nothing denied. Only the output limit is left to apply.
+  if (counts.size === 0 && denyHits.length === 0) return withOutputLimit(format, body, body, compiled, decisions, [], inputChars);
+
+  const actionOf: Record<FindingCategory, GuardrailAction> = { pii: compiled.pii, secrets: compiled.secrets };
   const findings = [...counts].map(([kind, count]) => ({ kind, count }));
   const kindsIn = (category: FindingCategory): FindingKind[] =>
     [...counts.keys()].filter((k) => perSlot.some((fs) => fs.some((f) => f.kind === k && f.category === category)));
@@ -158,7 +161,21 @@ export function applyGuardrails(
     if (kinds.length > 0) decisions.push({ rule: `guardrails.${category}`, outcome: 'redact', detail: describeCounts(counts, kinds) });
   }
 
-  let out = writes.length > 0 ? writeSlots(body, writes) : body;
+  const redacted = writes.length > 0 ? writeSlots(body, writes) : body;
+  return withOutputLimit(format, body, redacted, compiled, decisions, findings, inputChars);
+}
+
+/** The last step for a request that may go upstream: the profile's output-token clamp. */
+function withOutputLimit(
+  format: GuardedFormat,
+  original: Record<string, unknown>,
+  body: Record<string, unknown>,
+  compiled: CompiledGuardrails,
+  decisions: Decision[],
+  findings: GuardrailFindingCount[],
+  inputChars: number,
+): GuardrailResult {
+  let out = body;
   if (compiled.maxOutputTokens !== undefined) {
     const { edits, decision } = planOutputClamp(format, out, compiled.maxOutputTokens);
     if (decision) {
@@ -167,5 +184,5 @@ export function applyGuardrails(
       decisions.push(decision);
     }
   }
-  return { body: out, changed: out !== body, decisions, findings, inputChars };
+  return { body: out, changed: out !== original, decisions, findings, inputChars };
 }

@@ -207,14 +207,25 @@ function allMatches(re: RegExp, text: string): readonly RegExpExecArray[] {
   return out;
 }
 
+/**
+ * Every card, SSN and phone number has at least eight digits, each at most two separator
+ * characters (` ./()-`) from the next. Text without eight such digits in a row holds none of
+ * them, and most prompts (prose, code with short numbers, versions) have none: one cheap pass
+ * then stands in for three.
+ */
+const DIGIT_RUN = /\d(?:[ .\/()-]{0,2}\d){7}/;
+
 export function findPii(text: string, out: Finding[]): void {
   if (text.includes('@')) findEmails(text, out);
   if (!HAS_DIGIT.test(text)) return;
+  const hasDigitRun = DIGIT_RUN.test(text);
 
-  for (const m of allMatches(CARD_RE, text)) {
-    if (isCardShape(m[0])) out.push({ start: m.index, end: m.index + m[0].length, kind: 'CARD', category: 'pii', key: digitsOf(m[0]) });
+  if (hasDigitRun) {
+    for (const m of allMatches(CARD_RE, text)) {
+      if (isCardShape(m[0])) out.push({ start: m.index, end: m.index + m[0].length, kind: 'CARD', category: 'pii', key: digitsOf(m[0]) });
+    }
   }
-  if (text.includes('-') || text.includes(' ')) {
+  if (hasDigitRun && (text.includes('-') || text.includes(' '))) {
     for (const m of allMatches(SSN_RE, text)) {
       if (isValidSsn(m[1] ?? '', m[3] ?? '', m[4] ?? '')) {
         out.push({ start: m.index, end: m.index + m[0].length, kind: 'SSN', category: 'pii', key: digitsOf(m[0]) });
@@ -227,9 +238,11 @@ export function findPii(text: string, out: Finding[]): void {
       if (isReportableIpv4(text, m.index, end, m[0])) out.push({ start: m.index, end, kind: 'IPV4', category: 'pii', key: m[0] });
     }
   }
-  for (const m of allMatches(PHONE_RE, text)) {
-    if (isPhoneShape(text, m.index, m[0])) {
-      out.push({ start: m.index, end: m.index + m[0].length, kind: 'PHONE', category: 'pii', key: digitsOf(m[0]) });
+  if (hasDigitRun) {
+    for (const m of allMatches(PHONE_RE, text)) {
+      if (isPhoneShape(text, m.index, m[0])) {
+        out.push({ start: m.index, end: m.index + m[0].length, kind: 'PHONE', category: 'pii', key: digitsOf(m[0]) });
+      }
     }
   }
   for (const m of allMatches(IBAN_RE, text)) {
@@ -293,6 +306,8 @@ const AWS_SECRET_RE = /aws[\w .-]{0,24}?secret[\w.-]{0,24}\\?["']?\s*(?:=>|[:=])
  * and only with digits and letters mixed and entropy ≥ 3.0 bits/char.
  */
 const MISTRAL_KEY_RE = /mistral[\w .-]{0,24}?\\?["']?\s*(?:=>|[:=])\s*\\?["']?([A-Za-z0-9]{32})(?![A-Za-z0-9])/gi;
+/** One pass to learn that neither context word is there (the rule), two only when one is. */
+const HAS_AWS_OR_MISTRAL = /aws|mistral/i;
 const HAS_AWS = /aws/i;
 const HAS_MISTRAL = /mistral/i;
 
@@ -316,6 +331,7 @@ export function findSecrets(text: string, out: Finding[]): void {
   for (const m of allMatches(ASSIGNMENT_RE, text)) {
     if (isLikelySecretValue(m[1] ?? '')) pushValue(out, m, 'SECRET');
   }
+  if (!HAS_AWS_OR_MISTRAL.test(text)) return;
   if (HAS_AWS.test(text)) {
     for (const m of allMatches(AWS_SECRET_RE, text)) pushValue(out, m, 'AWS_SECRET_KEY');
   }

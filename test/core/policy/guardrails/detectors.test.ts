@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { findPii, findSecrets, resolveOverlaps, type Finding } from '../../../../src/core/policy/guardrails/detectors.js';
 import {
@@ -184,4 +185,34 @@ describe('secret detection', () => {
     const fake = `eyJ${rand(20)}.${rand(20)}.${rand(20)}`;
     expect(kinds(secrets(fake))).not.toContain('JWT');
   });
+
+  it('the eight-digit pre-check never hides a card, SSN or phone number', () => {
+    // A far-away run of seven digits makes the pre-check pass whatever the text is: findings in
+    // the text itself must then be the same as when the text alone decides whether to look.
+    const forcePrecheck = '\nx\n1234567';
+    const piece = fc.oneof(
+      fc.stringMatching(/^\d{1,5}$/),
+      fc.constantFrom(' ', '-', '.', '/', '(', ')', '+', ') ', ' (', '+1 ', 'x', 'ab', '\n', '0', '4111', '555'),
+    );
+    const digits = (min: number, max: number) => fc.stringMatching(new RegExp(`^\\d{${min},${max}}$`));
+    const sep = fc.constantFrom('', ' ', '.', '-');
+    // International shapes as the phone pattern reads them: country code, an optional (area), groups.
+    const phoneLike = fc
+      .tuple(digits(1, 3), sep, fc.option(fc.tuple(digits(1, 4), sep)), digits(1, 4), fc.array(fc.tuple(sep, digits(2, 4)), { minLength: 1, maxLength: 5 }))
+      .map(([cc, s1, area, first, groups]) => `+${cc}${s1}${area ? `(${area[0]})${area[1]}` : ''}${first}${groups.map(([s, g]) => s + g).join('')}`);
+    const digitHeavy = fc.array(fc.oneof(piece, phoneLike), { maxLength: 10 }).map((p) => p.join(''));
+    fc.assert(
+      fc.property(digitHeavy, (text) => {
+        const inText = (f: { value: string }, all: string): boolean => all.indexOf(f.value) < text.length;
+        const own = pii(text).filter((f) => ['CARD', 'SSN', 'PHONE'].includes(f.kind));
+        const forced = pii(text + forcePrecheck).filter((f) => ['CARD', 'SSN', 'PHONE'].includes(f.kind) && inText(f, text + forcePrecheck));
+        expect(own).toEqual(forced);
+      }),
+      { numRuns: 3000 },
+    );
+    // The shortest numbers the pre-check must let through: eight digits, apart by `(`/`)` too.
+    expect(pii('call +12345678 now')).toEqual([{ kind: 'PHONE', value: '+12345678' }]);
+    expect(pii('x +1 (4) 12 34 56 y')).toEqual([{ kind: 'PHONE', value: '+1 (4) 12 34 56' }]);
+  });
 });
+
