@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '../../../src/shared/policy-schema.js';
 import {
@@ -27,6 +28,32 @@ describe('prependJsonFields', () => {
 
   it('handles an empty object without a trailing comma', () => {
     expect(prependJsonFields(Buffer.from('{ }'), [['a', 1]]).toString()).toBe('{"a":1 }');
+  });
+
+  it('any object, spaced any way, parses to the fields then the object, and keeps its bytes after the brace', () => {
+    const space = fc.constantFrom('', ' ', '\n', '\t ', '\r\n');
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string({ maxLength: 6, unit: 'grapheme' }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }),
+        fc.uniqueArray(fc.tuple(fc.string({ minLength: 1, maxLength: 8, unit: 'grapheme' }).map((k) => `added_${k}`), fc.oneof(fc.string({ unit: 'grapheme' }), fc.jsonValue({ maxDepth: 2 }))), {
+          minLength: 1,
+          maxLength: 3,
+          selector: ([k]) => k,
+        }),
+        space,
+        space,
+        (obj, fields, before, inside) => {
+          const compact = JSON.stringify(obj);
+          const text = `${before}{${inside}${compact.slice(1)}`;
+          const raw = Buffer.from(text);
+          const out = prependJsonFields(raw, fields);
+          const members = fields.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',');
+          expect(out.toString()).toBe(`${before}{${members}${compact === '{}' ? '' : ','}${inside}${compact.slice(1)}`);
+          expect(JSON.parse(out.toString())).toEqual(JSON.parse(JSON.stringify({ ...Object.fromEntries(fields), ...obj })));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it('refuses bytes that are not an object', () => {
