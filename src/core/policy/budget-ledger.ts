@@ -1,5 +1,6 @@
 import type { Budget } from '../../shared/policy-schema.js';
 import type { Decision } from '../../shared/trace.js';
+import { BoundedCache } from '../bounded-cache.js';
 import { GatewayError } from '../gateway-error.js';
 
 /**
@@ -66,11 +67,9 @@ export function windowKeyFor(budget: Pick<Budget, 'window' | 'timeZone'>, nowMs:
   const { y, m, d } = ymd(nowMs, budget.timeZone);
   const zone = budget.timeZone === undefined ? '' : `@${budget.timeZone}`;
   const key = budget.window === 'day' ? `day:${y}-${m}-${d}${zone}` : `month:${y}-${m}${zone}`;
-  if (windowKeyCache.size > 256) windowKeyCache.clear();
-  windowKeyCache.set(cacheKey, { minute, key });
-  return key;
+  return windowKeyCache.set(cacheKey, { minute, key }).key;
 }
-const windowKeyCache = new Map<string, { minute: number; key: string }>();
+const windowKeyCache = new BoundedCache<string, { minute: number; key: string }>(256);
 
 export interface BudgetReservation {
   readonly tenant: string;

@@ -1,5 +1,6 @@
 import type { Profile, ProviderKind } from '../../shared/policy-schema.js';
 import type { Usage } from '../../shared/trace.js';
+import { BoundedCache } from '../bounded-cache.js';
 import type { LongContextTier, PriceEntry, PricingTable } from './pricing-table.js';
 
 /**
@@ -56,7 +57,7 @@ interface PriceIndex {
    * Per kind, a requested model name → the entry lists of its candidate ids, in candidate order:
    * every request is priced (twice with a budget), nearly always for the same few names.
    */
-  readonly listsByModel: Map<ProviderKind, Map<string, readonly PriceEntry[][]>>;
+  readonly listsByModel: Map<ProviderKind, BoundedCache<string, readonly PriceEntry[][]>>;
 }
 
 const indexCache = new WeakMap<PricingTable, PriceIndex>();
@@ -82,19 +83,16 @@ function indexOf(table: PricingTable): PriceIndex {
 
 /** Candidate ids for `model`: itself, then each shorter prefix that leaves only a snapshot suffix. */
 function candidateIds(model: string): readonly string[] {
-  let out = candidateCache.get(model);
-  if (out !== undefined) return out;
+  const known = candidateCache.get(model);
+  if (known !== undefined) return known;
   const list = [model];
   for (let i = model.lastIndexOf('-'); i > 0; i = model.lastIndexOf('-', i - 1)) {
     if (SNAPSHOT_SUFFIX.test(model.slice(i))) list.push(model.slice(0, i));
   }
-  out = list;
-  // Every request is priced: remember the few model names a laptop sees (bounded against junk names).
-  if (candidateCache.size >= 1024) candidateCache.clear();
-  candidateCache.set(model, out);
-  return out;
+  return candidateCache.set(model, list);
 }
-const candidateCache = new Map<string, readonly string[]>();
+/** Every request is priced: the model names a laptop sees. */
+const candidateCache = new BoundedCache<string, readonly string[]>(1024);
 
 const DAY_MS = 86_400_000;
 /** The UTC day last asked for: every request is priced, nearly always on the same day. */
@@ -108,18 +106,15 @@ function isoDayOf(ms: number): string {
 
 function entryListsFor(idx: PriceIndex, kind: ProviderKind, model: string): readonly PriceEntry[][] {
   let byModel = idx.listsByModel.get(kind);
-  if (!byModel) idx.listsByModel.set(kind, (byModel = new Map()));
-  let lists = byModel.get(model);
-  if (lists !== undefined) return lists;
+  if (!byModel) idx.listsByModel.set(kind, (byModel = new BoundedCache(1024)));
+  const known = byModel.get(model);
+  if (known !== undefined) return known;
   const found: PriceEntry[][] = [];
   for (const id of candidateIds(model)) {
     const list = idx.byId.get(`${kind}/${id}`);
     if (list) found.push(list);
   }
-  lists = found;
-  if (byModel.size >= 1024) byModel.clear(); // bounded against junk names, like candidateIds
-  byModel.set(model, lists);
-  return lists;
+  return byModel.set(model, found);
 }
 
 /** The table entry billing `model` of `kind` at `atMs`, or undefined. */

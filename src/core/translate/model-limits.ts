@@ -1,3 +1,5 @@
+import { BoundedCache } from '../bounded-cache.js';
+
 /**
  * Anthropic requires `max_tokens`; when an OpenAI client sends none, use the model's output limit.
  * @see https://docs.anthropic.com/en/docs/about-claude/models/overview#model-comparison-table
@@ -17,15 +19,10 @@ const OUTPUT_LIMITS: readonly (readonly [RegExp, number])[] = [
 const FALLBACK_OUTPUT_LIMIT = 4_096;
 
 export function defaultMaxOutputTokens(model: string): number {
-  let limit = limitCache.get(model);
-  if (limit === undefined) {
-    const name = model.toLowerCase();
-    limit = OUTPUT_LIMITS.find(([pattern]) => pattern.test(name))?.[1] ?? FALLBACK_OUTPUT_LIMIT;
-    // Asked on every request (admission and translation): remember the few names a laptop sees,
-    // bounded against junk names.
-    if (limitCache.size >= 1024) limitCache.clear();
-    limitCache.set(model, limit);
-  }
-  return limit;
+  const known = limitCache.get(model);
+  if (known !== undefined) return known;
+  const name = model.toLowerCase();
+  return limitCache.set(model, OUTPUT_LIMITS.find(([pattern]) => pattern.test(name))?.[1] ?? FALLBACK_OUTPUT_LIMIT);
 }
-const limitCache = new Map<string, number>();
+/** Asked on every request (admission and translation): the model names a laptop sees. */
+const limitCache = new BoundedCache<string, number>(1024);

@@ -51,11 +51,9 @@ const TEXT_FRAME_SUFFIX = '},"logprobs":null,"finish_reason":null}]}\n\n';
 
 class OpenAiStreamEmitter implements StreamEmitter {
   done = false;
-  private id = '';
   private usage: Usage = { ...EMPTY_USAGE };
-  // Chunks differ only in their delta: the envelope is spelled once per stream (per id), exactly
-  // as JSON.stringify would write the whole object.
-  private envelopeFor = '';
+  // Chunks differ only in their delta: the envelope is spelled once per id (set by `start`),
+  // exactly as JSON.stringify would write the whole object.
   private envelope = '';
   /** A text chunk's frame up to its text literal, built with the envelope. */
   private textFramePrefix = '';
@@ -64,18 +62,19 @@ class OpenAiStreamEmitter implements StreamEmitter {
     private readonly model: string,
     private readonly created: number,
     private readonly includeUsage: boolean,
-  ) {}
+  ) {
+    this.setId('');
+  }
 
   emit(part: StreamPart): string {
     if (this.done) return '';
     switch (part.type) {
       case 'start':
-        this.id = part.id;
+        this.setId(part.id);
         this.usage = mergeUsage(this.usage, part.usage);
         return this.chunkWithDelta('{"role":"assistant","content":""}', null);
       case 'text-delta':
         // Most of a stream's chunks: one concatenation around the text's literal.
-        this.envelopeStart();
         return this.textFramePrefix + JSON.stringify(part.text) + TEXT_FRAME_SUFFIX;
       case 'tool-call-start':
         return this.chunk({ tool_calls: [{ index: part.toolIndex, id: part.id, type: 'function', function: { name: part.name, arguments: '' } }] });
@@ -89,7 +88,7 @@ class OpenAiStreamEmitter implements StreamEmitter {
       case 'end':
         this.done = true;
         if (!this.includeUsage) return DONE_FRAME;
-        return frame(`${this.envelopeStart()}[],"usage":${JSON.stringify(convertToOpenAiUsage(this.usage))}}`) + DONE_FRAME;
+        return frame(`${this.envelope}[],"usage":${JSON.stringify(convertToOpenAiUsage(this.usage))}}`) + DONE_FRAME;
       case 'error':
         this.done = true;
         return frame(JSON.stringify(convertToOpenAiErrorPayload(part.error))) + DONE_FRAME;
@@ -98,21 +97,17 @@ class OpenAiStreamEmitter implements StreamEmitter {
     }
   }
 
-  private envelopeStart(): string {
-    if (this.envelopeFor !== this.id || this.envelope === '') {
-      this.envelopeFor = this.id;
-      this.envelope = `{"id":${JSON.stringify(this.id)},"object":"chat.completion.chunk","created":${JSON.stringify(this.created)},"model":${JSON.stringify(this.model)},"choices":`;
-      this.textFramePrefix = `data: ${this.envelope}[{"index":0,"delta":{"content":`;
-    }
-    return this.envelope;
+  private setId(id: string): void {
+    this.envelope = `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${JSON.stringify(this.created)},"model":${JSON.stringify(this.model)},"choices":`;
+    this.textFramePrefix = `data: ${this.envelope}[{"index":0,"delta":{"content":`;
   }
 
   private chunkWithDelta(deltaJson: string, finishReason: string | null): string {
-    return frame(`${this.envelopeStart()}[{"index":0,"delta":${deltaJson},"logprobs":null,"finish_reason":${JSON.stringify(finishReason)}}]}`);
+    return frame(`${this.envelope}[{"index":0,"delta":${deltaJson},"logprobs":null,"finish_reason":${JSON.stringify(finishReason)}}]}`);
   }
 
-  private chunk(delta: JsonObject, finishReason: string | null = null): string {
-    return this.chunkWithDelta(JSON.stringify(delta), finishReason);
+  private chunk(delta: JsonObject): string {
+    return this.chunkWithDelta(JSON.stringify(delta), null);
   }
 }
 
