@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { findPii, findSecrets, resolveOverlaps, type Finding } from '../../../../src/core/policy/guardrails/detectors.js';
+import {
+  PREFIXED_SECRET_GROUPS,
+  findPii,
+  findSecrets,
+  prefixedSecretMatches,
+  resolveOverlaps,
+  type Finding,
+} from '../../../../src/core/policy/guardrails/detectors.js';
 import {
   isIbanChecksumValid,
   isLikelySecretValue,
@@ -179,6 +186,32 @@ describe('secret detection', () => {
 
   it('a known key inside an assignment is reported as that key, once', () => {
     expect(secrets(`OPENAI_API_KEY=${openai}`)).toEqual([{ kind: 'OPENAI_KEY', value: openai }]);
+  });
+
+  it('the two prefixed-secret regexes find exactly what their single alternation finds', () => {
+    const single = new RegExp(PREFIXED_SECRET_GROUPS.map((re) => re.source).join('|'), 'g');
+    const reference = (text: string): [number, string][] => [...text.matchAll(single)].map((m) => [m.index, m[0]]);
+    // Prefixes next to runs long enough to complete them, so matches overlap and nest: a `ghp_`
+    // token inside a JWT segment, an `sk-` key running into `github_pat_`, and so on.
+    const fragment = fc.oneof(
+      { arbitrary: fc.constantFrom('AKIA', 'ASIA', 'ghp_', 'gho_', 'github_pat_', 'sk-', 'sk-ant-', 'sk-proj-', 'sk_live_', 'rk_test_', 'xoxb-', 'eyJ'), weight: 3 },
+      { arbitrary: fc.constantFrom('.', '_', '-', ' ', 'x'), weight: 1 },
+      { arbitrary: fc.stringMatching(/^[A-Za-z0-9]{1,12}$/), weight: 1 },
+      { arbitrary: fc.stringMatching(/^[A-Za-z0-9]{36,44}$/), weight: 2 },
+    );
+    let overlapping = 0;
+    fc.assert(
+      fc.property(fc.array(fragment, { minLength: 2, maxLength: 16 }).map((parts) => parts.join('')), (text) => {
+        const expected = reference(text);
+        expect(prefixedSecretMatches(text).map((m) => [m.index, m[0]])).toEqual(expected);
+        // A case the merge must get right: the other group has a match inside one taken.
+        const [common, github] = PREFIXED_SECRET_GROUPS;
+        const ownMatches = [...text.matchAll(new RegExp(common.source, 'g')), ...text.matchAll(new RegExp(github.source, 'g'))].length;
+        if (ownMatches > expected.length) overlapping++;
+      }),
+      { numRuns: 3000 },
+    );
+    expect(overlapping).toBeGreaterThan(100);
   });
 
   it('an eyJ… string whose header is not JSON with alg is not a JWT', () => {
