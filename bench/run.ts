@@ -21,7 +21,7 @@ import { request } from 'undici';
 import { checkReply, describeError, runLoad, runSequential, send, type LoadSample } from './lib/measure.js';
 import { killAllNow, memMb, sleep, spawnServer, stopAll, type Child } from './lib/procs.js';
 import { computeChecks, medianLoad, medianSeq, renderMarkdown, seqStats, type BenchReport, type LoadRow, type MemRow, type SeqRow } from './lib/report.js';
-import { compile } from './lib/build.js';
+import { buildCliBundle, compile } from './lib/build.js';
 import { buildScenarios, headersFor, policyBody, type Scenario, type Target } from './lib/scenarios.js';
 import { buildPrompt, countFindings, DENY_PATTERNS, measureGuardrails, SENSITIVE, type GuardrailReport } from './lib/guardrails.js';
 
@@ -132,8 +132,9 @@ async function startFloor(upstream: string, name: string): Promise<{ child: Chil
 }
 
 /**
- * How ASC is started: --asc-entry if given; else the current src/cli/main.ts bundled by esbuild exactly
- * like scripts/build-cli.mjs does (so the numbers are for today's sources without tsx overhead); else a
+ * How ASC is started: --asc-entry if given; else the current src/cli/main.ts bundled by
+ * scripts/build-cli.mjs itself (the numbers are for today's sources, built as `npm start` builds
+ * them, without tsx overhead); else a
  * prebuilt out/cli/asc.mjs; else src/cli/main.ts through tsx (RSS then includes ~30 MB of tsx loader).
  */
 let ascCommandCache: Promise<{ args: string[]; describe: string } | undefined> | undefined;
@@ -146,14 +147,14 @@ function ascCommand(flags: Flags): Promise<{ args: string[]; describe: string } 
 async function resolveAscCommand(flags: Flags): Promise<{ args: string[]; describe: string } | undefined> {
   let entry = flags.ascEntry;
   if (!entry && existsSync(path.join(ROOT, 'src/cli/main.ts'))) {
-    const out = await compile(ROOT, 'src/cli/main.ts', `bench/.build/asc-${process.pid}.mjs`, true);
+    const out = buildCliBundle(ROOT, `bench/.build/asc-${process.pid}.mjs`);
     if (out) entry = path.relative(ROOT, out);
   }
   if (!entry && existsSync(path.join(ROOT, 'out/cli/asc.mjs'))) entry = 'out/cli/asc.mjs';
   if (!entry && existsSync(path.join(ROOT, 'src/cli/main.ts'))) entry = 'src/cli/main.ts';
   if (!entry) return undefined;
   const args = /\.[cm]?ts$/.test(entry) ? [...TSX, entry] : [entry];
-  const note = entry.startsWith('bench/.build/asc-') ? ' (esbuild bundle of src/cli/main.ts)' : /\.[cm]?ts$/.test(entry) ? ' (via tsx: RSS includes ~30 MB loader)' : '';
+  const note = entry.startsWith('bench/.build/asc-') ? ' (scripts/build-cli.mjs bundle, as npm start builds it)' : /\.[cm]?ts$/.test(entry) ? ' (via tsx: RSS includes ~30 MB loader)' : '';
   return { args, describe: `node ${args.join(' ')} serve${note}` };
 }
 
@@ -391,6 +392,7 @@ async function main(): Promise<void> {
   const removeTemp = (): void => {
     rmSync(tmp, { recursive: true, force: true });
     for (const f of ['asc', 'upstream-stub', 'floor-proxy']) rmSync(path.join(HERE, '.build', `${f}-${process.pid}.mjs`), { force: true });
+    for (const extra of ['.map', '.LEGAL.txt']) rmSync(path.join(HERE, '.build', `asc-${process.pid}.mjs${extra}`), { force: true });
   };
   const cleanup = async (): Promise<void> => {
     await stopAll();

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `asc` command. Runs the bundled CLI when `npm run build` has produced it, otherwise the
+// The `asc` command. Runs the bundled CLI when `npm start` or `npm run build` has produced it, otherwise the
 // TypeScript sources through tsx, so `asc` works from a fresh clone without a build step.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
