@@ -1,6 +1,6 @@
 import type { Usage } from '../../shared/trace.js';
 import { asRecord, isRecord } from '../translate/json-guards.js';
-import { completeUsage, mapAnthropicUsage, mapOpenAiUsage } from '../translate/usage-mapping.js';
+import { completeUsage, mapAnthropicUsage, mapOpenAiUsage, readCompactOpenAiUsage } from '../translate/usage-mapping.js';
 
 /** Which provider usage object shape a body or stream carries. */
 export type UsageShape = 'openai-chat' | 'openai-responses' | 'anthropic' | 'none';
@@ -99,32 +99,6 @@ export function usageFromRawJson(shape: UsageShape, json: string | Buffer): Usag
 }
 
 const USAGE_KEY = Buffer.from('"usage":');
-
-/**
- * OpenAI's usage object in the compact form its streams carry, counts first and in this order:
- * `{"prompt_tokens":N,"completion_tokens":N,"total_tokens":N}`, then optionally
- * `"prompt_tokens_details":{…"cached_tokens":N…}` with only number fields before `cached_tokens`.
- * Read with one anchored regular expression at the last `"usage":` (the key `usageFromRawJson`
- * trusts too) instead of slicing and parsing it; it is on every streamed OpenAI request. Any other
- * layout (spacing, order, details without `cached_tokens` where we look) gives null, and the
- * general path reads it. The property test compares both on generated usage objects.
- */
-export function readCompactOpenAiUsage(text: string): Usage | null {
-  const at = text.lastIndexOf('"usage":{"prompt_tokens":');
-  if (at === -1 || text.indexOf('"usage":', at + 8) !== -1) return null;
-  COMPACT_OPENAI_USAGE.lastIndex = at;
-  const m = COMPACT_OPENAI_USAGE.exec(text);
-  if (m === null) return null;
-  if (m[3] === undefined && m[4] !== '}') return null;
-  return {
-    inputTokens: Number(m[1]),
-    outputTokens: Number(m[2]),
-    cachedInputTokens: m[3] === undefined ? null : Number(m[3]),
-    cacheWriteTokens: null,
-  };
-}
-const COMPACT_OPENAI_USAGE =
-  /"usage":\{"prompt_tokens":(\d{1,15}),"completion_tokens":(\d{1,15}),"total_tokens":\d{1,15}(?:,"prompt_tokens_details":\{(?:"[a-z_]+":\d{1,15},)*"cached_tokens":(\d{1,15})[,}]|(\}|,))/y;
 
 function tailFrom(bytes: Buffer, key: Buffer): string | null {
   const at = bytes.lastIndexOf(key);

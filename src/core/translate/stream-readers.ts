@@ -4,7 +4,7 @@ import { ANTHROPIC_MESSAGE_STOP_DATA } from './anthropic-stream-events.js';
 import { mapAnthropicStopReason, mapOpenAiFinishReason } from './finish-reason-mapping.js';
 import { asArray, asNumber, asString, isRecord, tryParseJson, type JsonObject } from './json-guards.js';
 import { THINKING_DROPPED, extractOpenAiContentText } from './response-conversion.js';
-import { completeUsage, mapAnthropicUsage, mapOpenAiUsage } from './usage-mapping.js';
+import { completeUsage, mapAnthropicUsage, mapOpenAiUsage, readCompactOpenAiUsage } from './usage-mapping.js';
 import { EMPTY_USAGE, type Usage } from '../../shared/trace.js';
 
 /**
@@ -126,12 +126,15 @@ export function readRoleChunkId(data: string): string | undefined {
   return OPENAI_ROLE_CHUNK.exec(data)?.[1]?.slice(1, -1);
 }
 
-/** The usage object of a usage-only chunk, or undefined when the full parse is needed. */
-export function readUsageChunk(data: string): unknown {
+/** The usage of a usage-only chunk, or undefined when the full parse is needed. */
+export function readUsageChunk(data: string): Usage | undefined {
   const m = OPENAI_USAGE_CHUNK.exec(data);
   if (m === null) return undefined;
+  // The chunk's only `"usage":` is its usage member: OpenAI's compact layout is read without parsing.
+  const compact = readCompactOpenAiUsage(data);
+  if (compact !== null) return compact;
   const parsed = tryParseJson(m[1] as string);
-  return parsed.ok ? parsed.value : undefined;
+  return parsed.ok ? mapOpenAiUsage(parsed.value) : undefined;
 }
 
 /**
@@ -173,7 +176,7 @@ class OpenAiStreamReader implements StreamReader {
       const finish = OPENAI_FINISH_CHUNK.exec(data);
       if (finish !== null) return this.finishOnce(finish[1] as string);
       const usage = readUsageChunk(data);
-      if (usage !== undefined) return [{ type: 'usage', usage: partialOf(mapOpenAiUsage(usage)) }];
+      if (usage !== undefined) return [{ type: 'usage', usage: partialOf(usage) }];
     } else {
       const id = readRoleChunkId(data);
       if (id !== undefined) {

@@ -81,3 +81,30 @@ export function convertToAnthropicUsage(u: Usage, fallbackInputTokens = 0): Json
     output_tokens: u.outputTokens ?? 0,
   };
 }
+
+/**
+ * OpenAI's usage object in the compact form its streams carry, counts first and in this order:
+ * `{"prompt_tokens":N,"completion_tokens":N,"total_tokens":N}`, then optionally
+ * `"prompt_tokens_details":{…"cached_tokens":N…}` with only number fields before `cached_tokens`.
+ * Read with one anchored regular expression at the last `"usage":` instead of slicing and parsing
+ * it (a JSON.parse of this object costs ~4 µs on a loaded gateway); it is on every streamed OpenAI
+ * request, and on every OpenAI stream translated for an Anthropic client. Any other
+ * layout (spacing, order, details without `cached_tokens` where we look) gives null, and the
+ * general path reads it. The property test compares both on generated usage objects.
+ */
+export function readCompactOpenAiUsage(text: string): Usage | null {
+  const at = text.lastIndexOf('"usage":{"prompt_tokens":');
+  if (at === -1 || text.indexOf('"usage":', at + 8) !== -1) return null;
+  COMPACT_OPENAI_USAGE.lastIndex = at;
+  const m = COMPACT_OPENAI_USAGE.exec(text);
+  if (m === null) return null;
+  if (m[3] === undefined && m[4] !== '}') return null;
+  return {
+    inputTokens: Number(m[1]),
+    outputTokens: Number(m[2]),
+    cachedInputTokens: m[3] === undefined ? null : Number(m[3]),
+    cacheWriteTokens: null,
+  };
+}
+const COMPACT_OPENAI_USAGE =
+  /"usage":\{"prompt_tokens":(\d{1,15}),"completion_tokens":(\d{1,15}),"total_tokens":\d{1,15}(?:,"prompt_tokens_details":\{(?:"[a-z_]+":\d{1,15},)*"cached_tokens":(\d{1,15})[,}]|(\}|,))/y;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAnthropicStreamReader, createOpenAiStreamReader, plainContentText, readRoleChunkId, readUsageChunk } from '../../../src/core/translate/stream-readers.js';
+import { mapOpenAiUsage } from '../../../src/core/translate/usage-mapping.js';
 
 const envelope = { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1795784763, model: 'gpt-4o-mini', service_tier: 'default', system_fingerprint: 'fp_1' };
 const contentChunk = (content: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -99,9 +100,18 @@ describe('OpenAI stream reader, the role chunk and the usage-only chunk', () => 
         // The forms OpenAI sends are read without the full parse.
         const plain = (v: string) => !/["\\\u0000-\u001f]/.test(v);
         if (plain(e.id) && plain(e.model)) expect(readRoleChunkId(compact[0]!)).toBe(e.id);
-        if (plain(e.id) && plain(e.model) && plain(obfuscation)) expect(readUsageChunk(compact[3]!)).toEqual(JSON.parse(JSON.stringify(u)));
+        if (plain(e.id) && plain(e.model) && plain(obfuscation)) expect(readUsageChunk(compact[3]!)).toEqual(mapOpenAiUsage(JSON.parse(JSON.stringify(u))));
       }),
     );
+  });
+
+  it('reads the usage chunks OpenAI sends without the full parse, as the full parse would', () => {
+    const chunk = (usage: unknown) => JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'gpt-4.1-mini', choices: [], usage });
+    const bare = { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 };
+    const detailed = { ...bare, prompt_tokens_details: { cached_tokens: 3, audio_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 1 } };
+    const noCached = { ...bare, prompt_tokens_details: { audio_tokens: 0 } };
+    for (const u of [bare, detailed, noCached]) expect(readUsageChunk(chunk(u))).toEqual(mapOpenAiUsage(u));
+    expect(readUsageChunk(chunk(bare))).toEqual({ inputTokens: 5, outputTokens: 2, cachedInputTokens: null, cacheWriteTokens: null });
   });
 
   it('leaves a repeated id or usage member to the full parse, which takes the last one', () => {
