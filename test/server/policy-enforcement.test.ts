@@ -103,6 +103,15 @@ describe('models.allow', () => {
     expect(traces.map((x) => decision(x, 'models.allow')?.outcome)).toEqual(['allow', 'allow']);
   });
 
+  it('routes a repeated request the same way, its decisions recorded each time; a repeated off-list model is denied each time', async () => {
+    for (const i of [1, 2]) await chat('allow', 'gpt-4.1-mini', `again ${i}`);
+    const [first, second] = await t.nextTraces(2);
+    expect(decision(second!, 'models.allow')).toMatchObject({ outcome: 'allow', detail: 'openai/gpt-4.1-mini' });
+    expect(second!.decisions).toEqual(first!.decisions);
+    for (const i of [1, 2]) expect((await openAiError(chat('allow', 'gpt-4.1', `no ${i}`))).code).toBe('model_not_allowed');
+    for (const trace of await t.nextTraces(2)) expect(decision(trace, 'models.allow')).toEqual({ rule: 'models.allow', outcome: 'deny', detail: 'gpt-4.1' });
+  });
+
   it('denies a model off the list with 403 model_not_allowed in OpenAI format, before any upstream call', async () => {
     const err = await openAiError(chat('allow', 'gpt-4.1', 'no'));
     expect(err.status).toBe(403);

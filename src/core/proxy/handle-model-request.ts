@@ -2,12 +2,13 @@ import { EventEmitter } from 'node:events';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Profile } from '../../shared/policy-schema.js';
 import type { Trace, Usage } from '../../shared/trace.js';
-import { EMPTY_USAGE } from '../../shared/trace.js';
+import { EMPTY_USAGE, type Decision } from '../../shared/trace.js';
 import { errorDialectOf } from '../../shared/wire-format.js';
 import { missingCredentialMessage, type CredentialStore } from '../credentials/credential-store.js';
+import { BoundedCache } from '../bounded-cache.js';
 import { GatewayError } from '../gateway-error.js';
 import { renderErrorBody } from '../http/render-error.js';
-import type { ProfileRegistry } from '../profiles/profile-registry.js';
+import type { ProfileRegistry, ProfileSnapshot } from '../profiles/profile-registry.js';
 import {
   ANTHROPIC_VERSION,
   authHeaders,
@@ -15,7 +16,7 @@ import {
   resolveUpstreamTarget,
 } from '../providers/provider-transport.js';
 import { breakerKey, type CircuitBreakers } from '../routing/circuit-breaker.js';
-import { resolveTargets, type RouteTarget } from '../routing/resolve-targets.js';
+import { resolveTargets, type RouteTarget, type TargetResolution } from '../routing/resolve-targets.js';
 import { backoffMs, isRetryableStatus, retryAfterMs } from '../routing/retry-policy.js';
 import {
   estimateInputTokens,
@@ -159,15 +160,7 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
       const profile = snapshot.profile;
       run.profile = profile;
 
-      const resolution = resolveTargets({
-        profile,
-        requestedModel: model,
-        canServe: (kind) => route.servedBy.includes(kind),
-        isModelAllowed: (m) => snapshot.compiled.isModelAllowed(m),
-        routeName: route.path,
-        // Appended in place: an allow-list or residency denial throws, and its decision must still reach the trace.
-        decisions: run.decisions,
-      });
+      const resolution = resolveTargetsRemembered(snapshot, route, model, run.decisions);
 
       const admission = deps.guard.admit({ profile, route, body: client.body, targets: resolution.targets, nowMs: Date.now() });
       run.decisions.push(...admission.decisions);
@@ -432,6 +425,47 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
     reply.code(status).headers(headers).header('content-type', 'application/json');
     setAscHeaders(reply, run);
     reply.send(body);
+  }
+}
+
+/**
+ * Routing's answer depends only on the profile, the route and the model name, and a coding session
+ * asks the same question on every request: it is remembered per loaded profile (a new profile
+ * version is a new snapshot and starts afresh). A denial throws and is never remembered. The decisions are appended to
+ * the request's own list, as resolveTargets does, so a denial's decision still reaches the trace.
+ */
+const rememberedTargets = new WeakMap<ProfileSnapshot<CompiledProfileRouting>, BoundedCache<string, TargetResolution>>();
+
+function resolveTargetsRemembered(
+  snapshot: ProfileSnapshot<CompiledProfileRouting>,
+  route: ModelRouteSpec,
+  model: string,
+  decisions: Decision[],
+): TargetResolution {
+  let cache = rememberedTargets.get(snapshot);
+  if (cache === undefined) {
+    cache = new BoundedCache(256);
+    rememberedTargets.set(snapshot, cache);
+  }
+  const key = `${route.id}\u0000${model}`;
+  const known = cache.get(key);
+  if (known !== undefined) {
+    for (const d of known.decisions) decisions.push(d);
+    return known;
+  }
+  const own: Decision[] = [];
+  try {
+    const resolution = resolveTargets({
+      profile: snapshot.profile,
+      requestedModel: model,
+      canServe: (kind) => route.servedBy.includes(kind),
+      isModelAllowed: (m) => snapshot.compiled.isModelAllowed(m),
+      routeName: route.path,
+      decisions: own,
+    });
+    return cache.set(key, { targets: resolution.targets, decisions: own });
+  } finally {
+    for (const d of own) decisions.push(d);
   }
 }
 
