@@ -29,7 +29,7 @@ try {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    external: ['better-sqlite3', '@napi-rs/keyring', 'pino', 'electron', 'tsx'],
+    external: ['better-sqlite3', '@napi-rs/keyring', 'pino'],
     minifyWhitespace: true,
     minifySyntax: true,
     // License notices go to asc.mjs.LEGAL.txt: kept, and out of the source V8 holds in memory.

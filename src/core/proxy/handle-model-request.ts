@@ -431,8 +431,9 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
 /**
  * Routing's answer depends only on the profile, the route and the model name, and a coding session
  * asks the same question on every request: it is remembered per loaded profile (a new profile
- * version is a new snapshot and starts afresh). A denial throws and is never remembered. The decisions are appended to
- * the request's own list, as resolveTargets does, so a denial's decision still reaches the trace.
+ * version is a new snapshot and starts afresh). A denial throws and is never remembered. The
+ * decisions are appended to the request's own list, as resolveTargets does, so a denial's decision
+ * still reaches the trace.
  */
 const rememberedTargets = new WeakMap<ProfileSnapshot<CompiledProfileRouting>, BoundedCache<string, TargetResolution>>();
 

@@ -87,10 +87,10 @@ export function convertToAnthropicUsage(u: Usage, fallbackInputTokens = 0): Json
  * `{"prompt_tokens":N,"completion_tokens":N,"total_tokens":N}`, then optionally
  * `"prompt_tokens_details":{…"cached_tokens":N…}` with only number fields before `cached_tokens`.
  * Read with one anchored regular expression at the last `"usage":` instead of slicing and parsing
- * it (a JSON.parse of this object costs ~4 µs on a loaded gateway); it is on every streamed OpenAI
- * request, and on every OpenAI stream translated for an Anthropic client. Any other
- * layout (spacing, order, details without `cached_tokens` where we look) gives null, and the
- * general path reads it. The property test compares both on generated usage objects.
+ * it (a JSON.parse of this object costs ~4 µs on a loaded gateway): it is on every streamed OpenAI
+ * request, and on every OpenAI stream translated for an Anthropic client. Any other layout
+ * (spacing, order, details without `cached_tokens` where we look) gives null, and the general path
+ * reads it. The property tests compare both on generated usage objects.
  */
 export function readCompactOpenAiUsage(text: string): Usage | null {
   const at = text.lastIndexOf('"usage":{"prompt_tokens":');
