@@ -134,8 +134,8 @@ async function startFloor(upstream: string, name: string): Promise<{ child: Chil
 /**
  * How ASC is started: --asc-entry if given; else the current src/cli/main.ts bundled by
  * scripts/build-cli.mjs itself (the numbers are for today's sources, built as `npm start` builds
- * them, without tsx overhead); else a
- * prebuilt out/cli/asc.mjs; else src/cli/main.ts through tsx (RSS then includes ~30 MB of tsx loader).
+ * them, without tsx overhead); else a prebuilt out/cli/asc.mjs; else src/cli/main.ts through tsx
+ * (RSS then includes ~30 MB of tsx loader).
  */
 let ascCommandCache: Promise<{ args: string[]; describe: string } | undefined> | undefined;
 /** Built once per run, so every ASC child runs the very same bundle (the sources may change meanwhile). */
@@ -418,8 +418,8 @@ async function main(): Promise<void> {
 
   try {
     log('compiling stub and floor (esbuild)');
-    built.stub = await compile(ROOT, 'bench/upstream-stub.ts', `bench/.build/upstream-stub-${process.pid}.mjs`, false);
-    built.floor = await compile(ROOT, 'bench/floor-proxy.ts', `bench/.build/floor-proxy-${process.pid}.mjs`, false);
+    built.stub = await compile(ROOT, 'bench/upstream-stub.ts', `bench/.build/upstream-stub-${process.pid}.mjs`);
+    built.floor = await compile(ROOT, 'bench/floor-proxy.ts', `bench/.build/floor-proxy-${process.pid}.mjs`);
     let guardrails: GuardrailReport | undefined;
     if (!flags.noAsc && !flags.standIn && !flags.noGuardrails) {
       log('guardrail cost (in this process, before the children start)');

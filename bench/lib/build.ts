@@ -1,24 +1,24 @@
 /**
  * Children run as plain `node file.mjs`, not through tsx: the tsx loader adds ~30 MB RSS and a loader
  * thread, which would distort the memory numbers (idle RSS target ≤ 80 MB). esbuild (a dev dependency)
- * compiles the stub, the floor and ASC's CLI into bench/.build/; on failure the caller falls back to tsx.
+ * compiles the stub and the floor into bench/.build/; on failure the caller falls back to tsx.
  *
- * ASC itself is built by scripts/build-cli.mjs, the build `npm start` runs, so the benchmark measures
- * the very bundle users run. bench/.build/asc.mjs sits at the same depth as out/cli/asc.mjs so `new URL('../../resources/…',
- * import.meta.url)` inside the gateway resolves to the repository's resources/ just the same.
+ * ASC itself is built by scripts/build-cli.mjs, the build `npm start` runs, so the benchmark
+ * measures the very bundle users run. bench/.build/asc.mjs sits at the same depth as
+ * out/cli/asc.mjs so `new URL('../../resources/…', import.meta.url)` inside the gateway resolves to
+ * the repository's resources/ just the same.
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
-export async function compile(root: string, entry: string, outfile: string, bundle: boolean): Promise<string | undefined> {
+/** `entry` compiled alone (no bundling: the stub and the floor import only Node and undici). */
+export async function compile(root: string, entry: string, outfile: string): Promise<string | undefined> {
   try {
     const esbuild = await import('esbuild');
     await esbuild.build({
       absWorkingDir: root,
       entryPoints: [entry],
       outfile,
-      bundle,
-      ...(bundle ? { packages: 'external' as const } : {}),
       platform: 'node',
       format: 'esm',
       target: 'node20',

@@ -16,7 +16,7 @@ import {
   resolveUpstreamTarget,
 } from '../providers/provider-transport.js';
 import { breakerKey, type CircuitBreakers } from '../routing/circuit-breaker.js';
-import { resolveTargets, type RouteTarget, type TargetResolution } from '../routing/resolve-targets.js';
+import { resolveTargets, type RouteTarget } from '../routing/resolve-targets.js';
 import { backoffMs, isRetryableStatus, retryAfterMs } from '../routing/retry-policy.js';
 import {
   estimateInputTokens,
@@ -435,14 +435,18 @@ export function createModelRouteHandler(route: ModelRouteSpec, deps: ModelReques
  * decisions are appended to the request's own list, as resolveTargets does, so a denial's decision
  * still reaches the trace.
  */
-const rememberedTargets = new WeakMap<ProfileSnapshot<CompiledProfileRouting>, BoundedCache<string, TargetResolution>>();
+interface RememberedRouting {
+  readonly targets: readonly RouteTarget[];
+  readonly decisions: readonly Decision[];
+}
+const rememberedTargets = new WeakMap<ProfileSnapshot<CompiledProfileRouting>, BoundedCache<string, RememberedRouting>>();
 
 function resolveTargetsRemembered(
   snapshot: ProfileSnapshot<CompiledProfileRouting>,
   route: ModelRouteSpec,
   model: string,
   decisions: Decision[],
-): TargetResolution {
+): RememberedRouting {
   let cache = rememberedTargets.get(snapshot);
   if (cache === undefined) {
     cache = new BoundedCache(256);
@@ -464,7 +468,8 @@ function resolveTargetsRemembered(
       routeName: route.path,
       decisions: own,
     });
-    return cache.set(key, { targets: resolution.targets, decisions: own });
+    // Frozen: one answer serves many requests, so a caller that tried to edit it would throw, not leak.
+    return cache.set(key, { targets: Object.freeze(resolution.targets), decisions: Object.freeze(own.map((d) => Object.freeze(d))) });
   } finally {
     for (const d of own) decisions.push(d);
   }
