@@ -1,11 +1,12 @@
-// Bundles the CLI into one ESM file, out/cli/asc.mjs, which bin/asc.mjs prefers over running the
-// TypeScript sources through tsx. Usage: node scripts/build-cli.mjs [entry]
+// Bundles the CLI into one ESM file, out/cli/asc.mjs, which bin/asc.mjs runs while it is newer
+// than the sources (else it runs them through tsx). Usage: node scripts/build-cli.mjs [entry]
 //
 // Dependencies are bundled too, whitespace-minified, except native addons (better-sqlite3,
 // @napi-rs/keyring: they load .node files from their own package) and pino (required lazily, on
-// the first error). One compact source instead of hundreds of node_modules files: measured ~4.5 MB
-// less idle RSS (V8 keeps every loaded module's source text, zod's and fastify's comments
-// included) and a faster start. Identifiers are kept so stack traces stay readable.
+// the first error). One compact source instead of hundreds of node_modules files: about 4 MB less
+// idle RSS in the benchmark (V8 keeps every loaded module's source text, zod's and fastify's
+// comments included) and a faster start; see bench/README.md. Identifiers are kept so stack
+// traces stay readable.
 //
 // Silent on stdout so it can run inside scripts whose stdout is parsed; warnings and errors go to
 // stderr, and a failed build exits non-zero. `--outfile PATH` writes elsewhere (the test suite
