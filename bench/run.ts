@@ -239,6 +239,12 @@ const FULL_PROFILE = {
 
 /** The (d) user prompt: ~1 KB of prose and code with nothing to redact or block. */
 const POLICY_PROMPT = buildPrompt(1_024, false);
+/**
+ * The same prompt with a different opening on each, for the (d) requests that bring a new prompt
+ * every time: more of them than the full profile's clean-text memo can hold (2 M characters), sent
+ * in turn, so none is found remembered.
+ */
+const NEW_POLICY_PROMPTS = Array.from({ length: 4_096 }, (_, i) => `Ticket ${i}: ${POLICY_PROMPT}`.slice(0, POLICY_PROMPT.length));
 
 async function setStubDelay(stubOrigin: string, delayMs: number): Promise<void> {
   const res = await request(`${stubOrigin}/__bench/config?delay=${delayMs}`, { method: 'POST' });
@@ -311,6 +317,21 @@ async function probeEnforcement(targets: Target[], localKey: string): Promise<st
   return `${ok ? 'full profile enforces' : 'WARNING: full profile did not refuse every probe'} (${parts.join('; ')})`;
 }
 
+/**
+ * The (d) prompts must pass the full profile untouched (no finding to redact, nothing to block), or
+ * (d) would measure a redaction or a refusal. One line for the report.
+ */
+async function checkPolicyPrompts(prompts: readonly string[]): Promise<string> {
+  let findings = 0;
+  for (const prompt of prompts) {
+    const fc = await countFindings(JSON.parse(policyBody(prompt)) as Record<string, unknown>, FULL_GUARDRAILS);
+    if ('error' in fc) return `not checked (${fc.error})`;
+    if (fc.blocked) return `BLOCKED: ${fc.blocked}`;
+    findings += fc.findings;
+  }
+  return `${findings} guardrail finding(s) on the full profile in all ${prompts.length} prompts`;
+}
+
 /** JSON.stringify replacer: no NaN (→ null), no duplicate body candidates, no local key. */
 function jsonValue(k: string, v: unknown, localKey: string): unknown {
   if (k === 'bodies') return undefined;
@@ -367,10 +388,10 @@ function planLine(flags: Flags): string {
   const real = asc && !flags.standIn;
   const a = flags.delays.length * 2 * (asc ? 2 : 1);
   const c = asc ? 3 + (flags.delays.includes(0) ? 0 : 1) : 0;
-  const d = real && !flags.noPolicy ? 2 : 0;
+  const d = real && !flags.noPolicy ? 4 : 0;
   const n = a + c + d;
   const loadS = n * (flags.rounds * (flags.durationS + 0.4) + flags.warmupS + 0.3);
-  // Sequential series (target × scenario): (b) 3 scenarios × direct/floor/ASC, (c) 2 translated, (d) 2; ~1 ms each.
+  // Sequential series (target × scenario): (b) 3 scenarios × direct/floor/ASC, (c) 2 translated, (d) 2 × 2; ~1 ms each.
   const series = 3 * (asc ? 3 : 2) + (asc ? 2 : 0) + d;
   const seqS = flags.rounds * series * flags.seqCount * 0.001;
   const gr = real && !flags.noGuardrails ? (flags.quick ? 1 : 3) : 0;
@@ -482,14 +503,12 @@ async function main(): Promise<void> {
     }
     const byId = new Map(targets.map((t) => [t.id, t]));
 
-    const scenarios = buildScenarios(targets, { localKey, delays: flags.delays, policyPrompt: POLICY_PROMPT });
+    const scenarios = buildScenarios(targets, { localKey, delays: flags.delays, policyPrompt: POLICY_PROMPT, newPolicyPrompts: NEW_POLICY_PROMPTS });
     // The (d) prompt must pass the full profile untouched: no finding to redact, nothing to block.
     let policyPromptCheck: string | undefined;
     if (targets.some((t) => t.kind === 'asc-policy')) {
-      const fc = await countFindings(JSON.parse(policyBody(POLICY_PROMPT)) as Record<string, unknown>, FULL_GUARDRAILS);
-      policyPromptCheck =
-        'error' in fc ? `not checked (${fc.error})` : fc.blocked ? `BLOCKED: ${fc.blocked}` : `${fc.findings} guardrail finding(s) on the full profile`;
-      log(`(d) prompt: ${POLICY_PROMPT.length} characters, ${policyPromptCheck}`);
+      policyPromptCheck = await checkPolicyPrompts([POLICY_PROMPT, ...NEW_POLICY_PROMPTS]);
+      log(`(d) prompts: ${POLICY_PROMPT.length} characters each, ${policyPromptCheck}`);
     }
     log('preflight');
     await preflight(scenarios, byId, stub.origin);

@@ -108,7 +108,8 @@ export async function runSequential(
         let text = '';
         let status = 0;
         try {
-          const res = await client.request({ method: s.method, path: s.path, headers: s.headers, body: s.body, headersTimeout: 10_000, bodyTimeout: 10_000 });
+          const body = s.bodyCycle ? (s.bodyCycle[i % s.bodyCycle.length] as string) : s.body;
+          const res = await client.request({ method: s.method, path: s.path, headers: s.headers, body, headersTimeout: 10_000, bodyTimeout: 10_000 });
           status = res.statusCode;
           for await (const chunk of res.body as AsyncIterable<Buffer>) {
             const now = performance.now();
@@ -157,6 +158,16 @@ export interface LoadSample {
   otherCpuPct: number;
 }
 
+/** A setupRequest that gives each request, across all connections, the next body in turn. */
+function cycleBodies(bodies: readonly string[]): (req: { body?: string | Buffer }) => { body?: string | Buffer } {
+  const encoded = bodies.map((b) => Buffer.from(b));
+  let next = 0;
+  return (req) => {
+    req.body = encoded[next++ % encoded.length] as Buffer;
+    return req;
+  };
+}
+
 export async function runLoad(
   s: Scenario,
   target: Target,
@@ -178,6 +189,7 @@ export async function runLoad(
     method: s.method,
     headers: s.headers,
     body: s.body,
+    ...(s.bodyCycle ? { requests: [{ setupRequest: cycleBodies(s.bodyCycle) }] } : {}),
   });
   // Hard bound in case autocannon never finishes (e.g. a hung target).
   const guard = setTimeout(() => inst.stop(), (opts.durationS + 20) * 1000);

@@ -2,7 +2,7 @@
 import type { GuardrailReport } from './guardrails.js';
 import { guardrailTable } from './guardrails.js';
 import type { LoadSample } from './measure.js';
-import type { Scenario, Target } from './scenarios.js';
+import { POLICY_KEYS, type Scenario, type Target } from './scenarios.js';
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -155,6 +155,16 @@ function findSeq(rep: BenchReport, key: string, target: string): SeqRow | undefi
   return rep.seq.find((r) => r.scenario.key === key && r.scenario.target === target);
 }
 
+/** The (d) request variants, each with the words the report uses for its prompt. */
+const POLICY_VARIANTS = [
+  ['~1 KB prompt resent', POLICY_KEYS.resent],
+  ['a new ~1 KB prompt each request', POLICY_KEYS.fresh],
+] as const;
+
+function findPolicyRow<R extends { scenario: Scenario }>(rows: readonly R[], key: string, target: string | undefined): R | undefined {
+  return rows.find((r) => r.scenario.section === 'd' && r.scenario.key === key && r.scenario.target === target);
+}
+
 /** The issue's targets, for every ASC-kind target against the floor (and direct-to-stub). */
 export function computeChecks(rep: BenchReport): Check[] {
   const checks: Check[] = [];
@@ -247,35 +257,38 @@ export function computeChecks(rep: BenchReport): Check[] {
     }
   }
 
-  // (d) full policy pipeline vs empty profile, same run, same ~1 KB prompt.
+  // (d) full policy pipeline vs empty profile, same run, same requests: a prompt resent, and a new one each time.
   const empty = rep.targets.find((t) => t.id === 'asc-empty');
   const full = rep.targets.find((t) => t.id === 'asc-full');
   if (empty && full) {
     const na = !empty.available ? `${empty.label} not available` : !full.available ? `${full.label} not available` : undefined;
-    const le = rep.load.find((r) => r.scenario.section === 'd' && r.scenario.target === empty.id);
-    const lf = rep.load.find((r) => r.scenario.section === 'd' && r.scenario.target === full.id);
-    const rr = ratio(lf?.med?.rps, le?.med?.rps);
-    const other = Math.max(le?.med?.otherCpuPct ?? 0, lf?.med?.otherCpuPct ?? 0);
-    const noisy = other > NOISY_OTHER_CPU_PCT ? { note: `noisy: other CPU ${other.toFixed(0)} %` } : {};
-    checks.push({
-      name: '(d) full policy req/s vs empty profile (openai json 0 ms, ~1 KB prompt)',
-      value: Number.isFinite(rr)
-        ? `${f(rr)}× (${f(lf?.med?.rps, 0)} vs ${f(le?.med?.rps, 0)}${perRound(lf, le, 'rps')}; CPU/req ${f(ratio(lf?.med?.cpuUsPerReq, le?.med?.cpuUsPerReq))}×)`
-        : 'n/a',
-      threshold: `≥ ${POLICY_RPS_MIN_RATIO}×`,
-      pass: Number.isFinite(rr) ? rr >= POLICY_RPS_MIN_RATIO : undefined,
-      ...(Number.isFinite(rr) ? noisy : { note: na ?? lf?.scenario.note ?? le?.scenario.note ?? 'no data' }),
-    });
-    const se = rep.seq.find((r) => r.scenario.section === 'd' && r.scenario.target === empty.id);
-    const sf = rep.seq.find((r) => r.scenario.section === 'd' && r.scenario.target === full.id);
-    const added = (sf?.med?.p50 ?? NaN) - (se?.med?.p50 ?? NaN);
-    checks.push({
-      name: '(d) full policy added p50 unloaded = full p50 − empty-profile p50 (JSON, ~1 KB prompt)',
-      value: Number.isFinite(added) ? `${f(added, 3)} ms (${f(sf?.med?.p50, 3)} − ${f(se?.med?.p50, 3)})` : 'n/a',
-      threshold: `≤ ${POLICY_ADDED_P50_MAX_MS} ms`,
-      pass: Number.isFinite(added) ? added <= POLICY_ADDED_P50_MAX_MS : undefined,
-      ...(Number.isFinite(added) ? {} : { note: na ?? sf?.firstFailure ?? se?.firstFailure ?? sf?.scenario.note ?? 'no data' }),
-    });
+    for (const [prompt, keys] of POLICY_VARIANTS) {
+      const le = findPolicyRow(rep.load, keys.load, empty.id);
+      const lf = findPolicyRow(rep.load, keys.load, full.id);
+      if (!le && !lf && keys === POLICY_KEYS.fresh) continue;
+      const rr = ratio(lf?.med?.rps, le?.med?.rps);
+      const other = Math.max(le?.med?.otherCpuPct ?? 0, lf?.med?.otherCpuPct ?? 0);
+      const noisy = other > NOISY_OTHER_CPU_PCT ? { note: `noisy: other CPU ${other.toFixed(0)} %` } : {};
+      checks.push({
+        name: `(d) full policy req/s vs empty profile (openai json 0 ms, ${prompt})`,
+        value: Number.isFinite(rr)
+          ? `${f(rr)}× (${f(lf?.med?.rps, 0)} vs ${f(le?.med?.rps, 0)}${perRound(lf, le, 'rps')}; CPU/req ${f(ratio(lf?.med?.cpuUsPerReq, le?.med?.cpuUsPerReq))}×)`
+          : 'n/a',
+        threshold: `≥ ${POLICY_RPS_MIN_RATIO}×`,
+        pass: Number.isFinite(rr) ? rr >= POLICY_RPS_MIN_RATIO : undefined,
+        ...(Number.isFinite(rr) ? noisy : { note: na ?? lf?.scenario.note ?? le?.scenario.note ?? 'no data' }),
+      });
+      const se = findPolicyRow(rep.seq, keys.seq, empty.id);
+      const sf = findPolicyRow(rep.seq, keys.seq, full.id);
+      const added = (sf?.med?.p50 ?? NaN) - (se?.med?.p50 ?? NaN);
+      checks.push({
+        name: `(d) full policy added p50 unloaded = full p50 − empty-profile p50 (JSON, ${prompt})`,
+        value: Number.isFinite(added) ? `${f(added, 3)} ms (${f(sf?.med?.p50, 3)} − ${f(se?.med?.p50, 3)})` : 'n/a',
+        threshold: `≤ ${POLICY_ADDED_P50_MAX_MS} ms`,
+        pass: Number.isFinite(added) ? added <= POLICY_ADDED_P50_MAX_MS : undefined,
+        ...(Number.isFinite(added) ? {} : { note: na ?? sf?.firstFailure ?? se?.firstFailure ?? sf?.scenario.note ?? 'no data' }),
+      });
+    }
   }
 
   // Guardrail cost: CPU p50 (not wall: wall includes preemption by other work on the shared machine).
@@ -452,8 +465,10 @@ export function renderMarkdown(rep: BenchReport): string {
     out.push('');
     const pp = rep.meta.policyPrompt as { chars?: number; check?: string } | undefined;
     out.push(
-      `Two more ASC gateways, same bundle, same run, same request: OpenAI chat JSON, a system prompt and a ~1 KB user prompt of prose and code ` +
+      `Two more ASC gateways, same bundle, same run, same requests: OpenAI chat JSON, a system prompt and a ~1 KB user prompt of prose and code ` +
         `(${pp?.chars ?? '?'} characters; ${pp?.check ?? 'not checked'}), 0 ms upstream delay. ` +
+        'Two kinds of request: the same prompt every time (the guardrails find it in their memo of texts already found clean, ' +
+        'as when a coding agent resends its conversation), and a new prompt every time (4 096 prompts in turn, more than the memo holds: every text is scanned). ' +
         '`asc-empty`: guardrails pii/secrets off, no budgets, rate limits, allow-list or residency. ' +
         '`asc-full`: `models.allow` globs, `residency.regions`, guardrails (PII redact, secrets block, 3 deny patterns, maxOutputTokens 4096, maxInputTokens 100 000), ' +
         '`rateLimits` (rpm 10⁷, tpm 10¹⁰) and a `budgets` entry (1e9 USD/day, block) — all active, none reachable in a run. ' +
@@ -465,35 +480,39 @@ export function renderMarkdown(rep: BenchReport): string {
     }
     out.push('');
     const empty = policy.find((t) => t.id === 'asc-empty');
-    const le = rep.load.find((r) => r.scenario.section === 'd' && r.scenario.target === empty?.id);
-    const se = rep.seq.find((r) => r.scenario.section === 'd' && r.scenario.target === empty?.id);
     const dRows: string[][] = [];
-    for (const t of policy) {
-      const l = rep.load.find((r) => r.scenario.section === 'd' && r.scenario.target === t.id);
-      const sq = rep.seq.find((r) => r.scenario.section === 'd' && r.scenario.target === t.id);
-      const base = t.id === empty?.id;
-      if (!l?.med && !sq?.med) {
-        dRows.push([t.label, `n/a: ${firstLine(t.available ? (l?.scenario.note ?? sq?.scenario.note ?? sq?.firstFailure) : t.note)}`, '', '', '', '', '', '', '', '', '', '']);
-        continue;
+    for (const [prompt, keys] of POLICY_VARIANTS) {
+      const le = findPolicyRow(rep.load, keys.load, empty?.id);
+      const se = findPolicyRow(rep.seq, keys.seq, empty?.id);
+      for (const t of policy) {
+        const l = findPolicyRow(rep.load, keys.load, t.id);
+        const sq = findPolicyRow(rep.seq, keys.seq, t.id);
+        const base = t.id === empty?.id;
+        if (!l && !sq && keys === POLICY_KEYS.fresh) continue;
+        if (!l?.med && !sq?.med) {
+          dRows.push([t.label, prompt, `n/a: ${firstLine(t.available ? (l?.scenario.note ?? sq?.scenario.note ?? sq?.firstFailure) : t.note)}`, '', '', '', '', '', '', '', '', '', '']);
+          continue;
+        }
+        dRows.push([
+          t.label,
+          prompt,
+          f(l?.med?.rps, 0),
+          base ? '' : `${f(ratio(l?.med?.rps, le?.med?.rps))}×`,
+          f(l?.med?.p50, 0),
+          f(l?.med?.p99, 0),
+          f(l?.med?.cpuUsPerReq, 0),
+          base ? '' : `${f(ratio(l?.med?.cpuUsPerReq, le?.med?.cpuUsPerReq))}×`,
+          f(sq?.med?.p50, 3),
+          f(sq?.med?.p99, 3),
+          base ? '' : f((sq?.med?.p50 ?? NaN) - (se?.med?.p50 ?? NaN), 3),
+          `${l?.med ? `${l.med.non2xx}/${l.med.errors}` : '–'}, ${sq?.med ? String(sq.med.failures) : '–'}`,
+          f(l?.med?.otherCpuPct, 0),
+        ]);
       }
-      dRows.push([
-        t.label,
-        f(l?.med?.rps, 0),
-        base ? '' : `${f(ratio(l?.med?.rps, le?.med?.rps))}×`,
-        f(l?.med?.p50, 0),
-        f(l?.med?.p99, 0),
-        f(l?.med?.cpuUsPerReq, 0),
-        base ? '' : `${f(ratio(l?.med?.cpuUsPerReq, le?.med?.cpuUsPerReq))}×`,
-        f(sq?.med?.p50, 3),
-        f(sq?.med?.p99, 3),
-        base ? '' : f((sq?.med?.p50 ?? NaN) - (se?.med?.p50 ?? NaN), 3),
-        `${l?.med ? `${l.med.non2xx}/${l.med.errors}` : '–'}, ${sq?.med ? String(sq.med.failures) : '–'}`,
-        f(l?.med?.otherCpuPct, 0),
-      ]);
     }
     out.push(
       table(
-        ['profile', 'req/s (load)', 'vs empty', 'p50 ms (load)', 'p99 ms (load)', 'CPU µs/req', 'CPU vs empty', 'unloaded p50 ms', 'unloaded p99 ms', 'added p50 (full − empty)', 'non-2xx/err, seq failures', 'other CPU %'],
+        ['profile', 'prompt', 'req/s (load)', 'vs empty', 'p50 ms (load)', 'p99 ms (load)', 'CPU µs/req', 'CPU vs empty', 'unloaded p50 ms', 'unloaded p99 ms', 'added p50 (full − empty)', 'non-2xx/err, seq failures', 'other CPU %'],
         dRows,
       ),
     );

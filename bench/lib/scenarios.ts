@@ -48,6 +48,8 @@ export interface Scenario {
   /** The body sent; chosen by the preflight among `bodies` (first one that works). */
   body: string;
   bodies: string[];
+  /** When set, each request sends the next of these bodies in turn (load and sequential runs); `body` is the first. */
+  bodyCycle?: readonly string[];
   stream: boolean;
   client: ApiFormat;
   upstream: ApiFormat;
@@ -94,6 +96,7 @@ function make(
   delayMs: number,
   localKey: string,
   bodyOverride?: string,
+  bodyCycle?: readonly string[],
 ): Scenario {
   const bodies = bodyOverride
     ? [bodyOverride]
@@ -109,6 +112,7 @@ function make(
     headers: headersFor(client, localKey),
     body: bodies[0] as string,
     bodies,
+    ...(bodyCycle ? { bodyCycle } : {}),
     stream,
     client,
     upstream,
@@ -125,7 +129,15 @@ export interface BuildOpts {
   delays: number[];
   /** User prompt of the (d) requests (OpenAI chat, JSON): ~1 KB of code and prose, nothing to redact or block. */
   policyPrompt?: string;
+  /** Prompts like it, each different: the (d) requests that bring a new prompt every time. */
+  newPolicyPrompts?: readonly string[];
 }
+
+/** The (d) keys: the same prompt on every request (a conversation resent), or a new one each time. */
+export const POLICY_KEYS = {
+  resent: { load: 'openai json 0ms', seq: 'openai json' },
+  fresh: { load: 'openai json 0ms, new prompt each request', seq: 'openai json, new prompt each request' },
+} as const;
 
 /** The (d) request body: a system prompt and a realistic user prompt, non-streaming. */
 export function policyBody(prompt: string, model = OPENAI_MODEL): string {
@@ -184,11 +196,18 @@ export function buildScenarios(targets: Target[], opts: BuildOpts): Scenario[] {
       out.push(make(tr, 'c', 'seq', `${pair} stream`, client, upstream, true, 0, opts.localKey));
     }
   }
-  // (d) full policy pipeline vs empty profile: the 'asc-policy' targets only, same realistic ~1 KB prompt.
+  // (d) full policy pipeline vs empty profile: the 'asc-policy' targets only. The same ~1 KB prompt
+  // on every request (what guardrails have seen before, as when an agent resends its conversation),
+  // and a different one on every request (nothing seen before: every text is scanned).
   const pb = policyBody(opts.policyPrompt ?? 'hello');
+  const fresh = opts.newPolicyPrompts?.map((p) => policyBody(p));
   for (const t of policyTargets) {
-    out.push(make(t, 'd', 'load', 'openai json 0ms', 'openai', 'openai', false, 0, opts.localKey, pb));
-    out.push(make(t, 'd', 'seq', 'openai json', 'openai', 'openai', false, 0, opts.localKey, pb));
+    out.push(make(t, 'd', 'load', POLICY_KEYS.resent.load, 'openai', 'openai', false, 0, opts.localKey, pb));
+    out.push(make(t, 'd', 'seq', POLICY_KEYS.resent.seq, 'openai', 'openai', false, 0, opts.localKey, pb));
+    if (fresh && fresh.length > 0) {
+      out.push(make(t, 'd', 'load', POLICY_KEYS.fresh.load, 'openai', 'openai', false, 0, opts.localKey, fresh[0], fresh));
+      out.push(make(t, 'd', 'seq', POLICY_KEYS.fresh.seq, 'openai', 'openai', false, 0, opts.localKey, fresh[0], fresh));
+    }
   }
   return out;
 }

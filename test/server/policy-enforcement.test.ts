@@ -350,6 +350,38 @@ describe('guardrails: blocking', () => {
   });
 });
 
+describe('guardrails over a conversation resent turn after turn', () => {
+  it('redacts the history on every turn and still blocks a secret in a new message, however often the clean text was seen', async () => {
+    // Long enough for the guardrails to remember clean texts (they skip short ones).
+    const system = `You are the on-call assistant for the payments team. ${'Answer with the runbook step first, then the reasoning. '.repeat(6)}`;
+    const incident = 'p99 went from 180 ms to 2.4 s on the card authorisation path, and retries doubled the load on the ledger. '.repeat(3);
+    const history: OpenAI.ChatCompletionMessageParam[] = [
+      { role: 'system', content: system },
+      { role: 'user', content: `The alert came from jane.doe@example.com: checkout latency is up since the deploy. ${incident}` },
+    ];
+    const send = (extra: OpenAI.ChatCompletionMessageParam[]) =>
+      t.openai.chat.completions.create({ model: 'gpt-4.1-mini', messages: [...history, ...extra] }, as('redact'));
+    await send([]);
+    const turn2: OpenAI.ChatCompletionMessageParam[] = [
+      { role: 'assistant', content: 'Roll back the deploy first. '.repeat(12) },
+      { role: 'user', content: 'Rolled back. What should the postmortem cover?' },
+    ];
+    await send(turn2);
+    const blocked = await openAiError(send([...turn2, { role: 'user', content: `the job log shows ${AWS_KEY}` }]));
+    expect(blocked.code).toBe('guardrail_blocked');
+    await send(turn2);
+    expect(t.upstream.requests).toHaveLength(3);
+    for (const sent of t.upstream.requests) {
+      expect(sent.body.messages[0].content).toBe(system);
+      expect(sent.body.messages[1].content).toBe(`The alert came from [EMAIL_1]: checkout latency is up since the deploy. ${incident}`);
+      expect(sent.rawBody).not.toContain('jane.doe@');
+    }
+    const traces = await t.nextTraces(4);
+    expect(traces.map((trace) => decision(trace, 'guardrails.pii')?.outcome)).toEqual(['redact', 'redact', undefined, 'redact']);
+    expect(decision(traces[2]!, 'guardrails.secrets')).toEqual({ rule: 'guardrails.secrets', outcome: 'deny', detail: 'AWS_ACCESS_KEY×1' });
+  });
+});
+
 describe('guardrails: token limits', () => {
   it('clamps the output limit the upstream receives, or sets one when absent (OpenAI route)', async () => {
     await chat('clamp', 'gpt-4.1-mini', 'long answer please', { max_tokens: 500 });

@@ -4,7 +4,9 @@ import { estimateTokensFromChars } from '../token-estimate.js';
 import type { CompiledGuardrails, GuardrailAction } from './compile-guardrails.js';
 import { findPii, findSecrets, resolveOverlaps, type Finding, type FindingCategory, type FindingKind } from './detectors.js';
 import { planOutputClamp } from './output-limit.js';
-import { collectTextSlots, writeSlots, type GuardedFormat, type PathKey } from './text-slots.js';
+import { collectTextSlots, writeSlots, type GuardedFormat, type PathKey, type TextSlot } from './text-slots.js';
+
+const NO_FINDINGS: Finding[] = [];
 
 export interface GuardrailFindingCount {
   kind: FindingKind;
@@ -92,25 +94,38 @@ export function applyGuardrails(
     }
   }
 
-  // Deny patterns run on the original text; rule by rule only when one of them matches.
+  // Deny patterns and detectors run on the original text, slot by slot, skipping texts these
+  // guardrails have already found clean (an agent resends its conversation on every turn).
+  const memo = compiled.cleanTexts;
   const anyDeny = compiled.anyDeny;
-  const mayDeny = compiled.deny.length > 0 && (anyDeny === null || slots.some((s) => anyDeny.test(s.text)));
-  const denyHits = mayDeny ? compiled.deny.filter((rule) => slots.some((s) => rule.re.test(s.text))) : [];
-
+  const hasDeny = compiled.deny.length > 0;
   const scanPii = compiled.pii !== 'off';
   const scanSecrets = compiled.secrets !== 'off';
   const counts = new Map<FindingKind, number>();
   const perSlot: Finding[][] = [];
-  if (scanPii || scanSecrets) {
+  let denied: TextSlot[] | null = null;
+  if (hasDeny || scanPii || scanSecrets) {
     for (const s of slots) {
-      const raw: Finding[] = [];
-      if (scanSecrets) findSecrets(s.text, raw);
-      if (scanPii) findPii(s.text, raw);
-      const found = resolveOverlaps(raw);
+      if (memo !== null && memo.has(s.text)) {
+        perSlot.push(NO_FINDINGS);
+        continue;
+      }
+      let found = NO_FINDINGS;
+      if (scanPii || scanSecrets) {
+        const raw: Finding[] = [];
+        if (scanSecrets) findSecrets(s.text, raw);
+        if (scanPii) findPii(s.text, raw);
+        if (raw.length > 0) found = resolveOverlaps(raw);
+      }
       perSlot.push(found);
       for (const f of found) counts.set(f.kind, (counts.get(f.kind) ?? 0) + 1);
+      // Rule by rule only when the joined rules match.
+      const hitsDeny = hasDeny && (anyDeny === null ? compiled.deny.some((rule) => rule.re.test(s.text)) : anyDeny.test(s.text));
+      if (hitsDeny) (denied ??= []).push(s);
+      else if (found.length === 0) memo?.add(s.text);
     }
   }
+  const denyHits = denied === null ? [] : compiled.deny.filter((rule) => denied.some((s) => rule.re.test(s.text)));
   // The rule: nothing found, nothing denied. Only the output limit is left to apply.
   if (counts.size === 0 && denyHits.length === 0) return withOutputLimit(format, body, body, compiled, decisions, [], inputChars);
 

@@ -1,4 +1,5 @@
 import type { Guardrails } from '../../../shared/policy-schema.js';
+import { CleanTextMemo } from './clean-text-memo.js';
 
 /**
  * A profile's guardrails, compiled once per profile so requests do no compilation.
@@ -25,6 +26,8 @@ export interface CompiledGuardrails {
   readonly anyDeny: RegExp | null;
   readonly maxOutputTokens?: number | undefined;
   readonly maxInputTokens?: number | undefined;
+  /** Texts already found clean under these guardrails (null: none remembered, every text scanned). */
+  readonly cleanTexts: CleanTextMemo | null;
 }
 
 export const DEFAULT_PII_ACTION: GuardrailAction = 'off';
@@ -42,13 +45,17 @@ export function compileGuardrails(g: Guardrails | undefined): CompiledGuardrails
       throw new Error(`guardrails.deny[${index}] is not a valid regular expression: ${(e as Error).message}`);
     }
   });
+  const pii = g?.pii ?? DEFAULT_PII_ACTION;
+  const secrets = g?.secrets ?? DEFAULT_SECRETS_ACTION;
+  const scans = pii !== 'off' || secrets !== 'off' || deny.length > 0;
   return {
-    pii: g?.pii ?? DEFAULT_PII_ACTION,
-    secrets: g?.secrets ?? DEFAULT_SECRETS_ACTION,
+    pii,
+    secrets,
     deny,
     anyDeny: joinDenyRules(deny),
     maxOutputTokens: g?.maxOutputTokens,
     maxInputTokens: g?.maxInputTokens,
+    cleanTexts: scans ? new CleanTextMemo() : null,
   };
 }
 
