@@ -55,7 +55,10 @@ export interface CleanTextMemoLimits {
   readonly maxTextLength: number;
   /** Characters held at most, both generations together. */
   readonly maxChars: number;
-  /** Texts of one length kept at most per generation: bounds the comparisons of a lookup. */
+  /**
+   * Texts of one length kept at most per generation: bounds the comparisons of a lookup (two texts
+   * of one length that share a long opening compare up to where they differ).
+   */
   readonly maxPerLength: number;
 }
 
@@ -64,7 +67,7 @@ export const DEFAULT_CLEAN_TEXT_MEMO_LIMITS: CleanTextMemoLimits = {
   minLength: 256,
   maxTextLength: 256 * 1024,
   maxChars: 2 * 1024 * 1024,
-  maxPerLength: 32,
+  maxPerLength: 8,
 };
 
 class Generation {
