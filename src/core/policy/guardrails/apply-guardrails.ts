@@ -6,7 +6,8 @@ import { findPii, findSecrets, resolveOverlaps, type Finding, type FindingCatego
 import { planOutputClamp } from './output-limit.js';
 import { collectTextSlots, writeSlots, type GuardedFormat, type PathKey, type TextSlot } from './text-slots.js';
 
-const NO_FINDINGS: Finding[] = [];
+/** Shared by every slot with nothing found: frozen, so no caller can add to it. */
+const NO_FINDINGS: readonly Finding[] = Object.freeze([]);
 
 export interface GuardrailFindingCount {
   kind: FindingKind;
@@ -102,7 +103,7 @@ export function applyGuardrails(
   const scanPii = compiled.pii !== 'off';
   const scanSecrets = compiled.secrets !== 'off';
   const counts = new Map<FindingKind, number>();
-  const perSlot: Finding[][] = [];
+  const perSlot: (readonly Finding[])[] = [];
   let denied: TextSlot[] | null = null;
   if (hasDeny || scanPii || scanSecrets) {
     for (const s of slots) {
@@ -110,7 +111,7 @@ export function applyGuardrails(
         perSlot.push(NO_FINDINGS);
         continue;
       }
-      let found = NO_FINDINGS;
+      let found: readonly Finding[] = NO_FINDINGS;
       if (scanPii || scanSecrets) {
         const raw: Finding[] = [];
         if (scanSecrets) findSecrets(s.text, raw);
