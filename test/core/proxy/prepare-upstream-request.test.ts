@@ -56,6 +56,28 @@ describe('prependJsonFields', () => {
     );
   });
 
+  it('the same field inserted request after request (a profile clamp) gives the bytes a first insert gives', () => {
+    // Few keys and values, so calls repeat the one before as a clamp does, and also differ from it
+    // in just the value, its type, or whether the object has members of its own.
+    const call = fc.record({
+      key: fc.constantFrom('max_tokens', 'max_completion_tokens'),
+      value: fc.constantFrom<unknown>(4096, 40, '4096', true, { n: 1 }),
+      body: fc.constantFrom('{}', '{ }', '{"model":"m"}', ' {\n"a":[1]}'),
+    });
+    fc.assert(
+      fc.property(fc.array(call, { minLength: 1, maxLength: 12 }), (calls) => {
+        for (const { key, value, body } of calls) {
+          const out = prependJsonFields(Buffer.from(body), [[key, value]]).toString();
+          const brace = body.indexOf('{');
+          const rest = body.slice(brace + 1);
+          const member = `${JSON.stringify(key)}:${JSON.stringify(value)}`;
+          expect(out).toBe(`${body.slice(0, brace + 1)}${member}${rest.trim() === '}' ? '' : ','}${rest}`);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('refuses bytes that are not an object', () => {
     expect(() => prependJsonFields(Buffer.from('[1]'), [['a', 1]])).toThrow(TypeError);
   });

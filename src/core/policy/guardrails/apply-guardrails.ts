@@ -192,8 +192,8 @@ function withOutputLimit(
   inputChars: number,
 ): GuardrailResult {
   let out = body;
-  if (compiled.maxOutputTokens !== undefined) {
-    const { edits, decision } = planOutputClamp(format, out, compiled.maxOutputTokens);
+  if (compiled.outputClamp !== null) {
+    const { edits, decision } = planOutputClamp(format, out, compiled.outputClamp);
     if (decision) {
       // Object.assign, not a spread with overriding keys (V8's slow path on every request).
       out = Object.assign({}, out, edits);

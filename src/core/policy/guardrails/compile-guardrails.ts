@@ -1,5 +1,6 @@
 import type { Guardrails } from '../../../shared/policy-schema.js';
 import { CleanTextMemo } from './clean-text-memo.js';
+import { compileOutputClamp, type CompiledOutputClamp } from './output-limit.js';
 
 /**
  * A profile's guardrails, compiled once per profile so requests do no compilation.
@@ -24,7 +25,8 @@ export interface CompiledGuardrails {
    * common case, a text that matches none. Null when the rules cannot be joined safely.
    */
   readonly anyDeny: RegExp | null;
-  readonly maxOutputTokens?: number | undefined;
+  /** `maxOutputTokens`, compiled; null when the profile sets no cap. */
+  readonly outputClamp: CompiledOutputClamp | null;
   readonly maxInputTokens?: number | undefined;
   /** Texts already found clean under these guardrails (null: none remembered, every text scanned). */
   readonly cleanTexts: CleanTextMemo | null;
@@ -53,7 +55,7 @@ export function compileGuardrails(g: Guardrails | undefined): CompiledGuardrails
     secrets,
     deny,
     anyDeny: joinDenyRules(deny),
-    maxOutputTokens: g?.maxOutputTokens,
+    outputClamp: g?.maxOutputTokens === undefined ? null : compileOutputClamp(g.maxOutputTokens),
     maxInputTokens: g?.maxInputTokens,
     cleanTexts: scans ? new CleanTextMemo() : null,
   };

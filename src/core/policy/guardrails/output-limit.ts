@@ -26,33 +26,59 @@ export function requestedOutputTokens(format: GuardedFormat, body: Record<string
   return min;
 }
 
+/** What the clamp does to one request: the fields to set (empty when nothing changes) and the decision. */
+export interface OutputClampPlan {
+  readonly edits: Readonly<Record<string, number>>;
+  readonly decision?: Decision;
+}
+
 /**
- * Clamps every present output-limit field to `max`, or sets the format's field when none is
- * present. Returns the edits to apply (empty when nothing changes) and the decision.
+ * A profile's output cap, compiled once. Most requests set no limit of their own, and for those
+ * the edit and its decision are the same every time: built here, frozen, and shared (the decision's
+ * stored JSON is then written once too).
  */
-export function planOutputClamp(
-  format: GuardedFormat,
-  body: Record<string, unknown>,
-  max: number,
-): { edits: Record<string, number>; decision?: Decision } {
-  const spec = OUTPUT_LIMIT_FIELDS[format];
-  const edits: Record<string, number> = {};
-  const notes: string[] = [];
+export interface CompiledOutputClamp {
+  readonly max: number;
+  readonly whenAbsent: Readonly<Record<GuardedFormat, OutputClampPlan>>;
+}
+
+const NO_EDITS: OutputClampPlan = Object.freeze({ edits: Object.freeze({}) });
+
+export function compileOutputClamp(max: number): CompiledOutputClamp {
+  const whenAbsent = {} as Record<GuardedFormat, OutputClampPlan>;
+  for (const format of Object.keys(OUTPUT_LIMIT_FIELDS) as GuardedFormat[]) {
+    const field = OUTPUT_LIMIT_FIELDS[format].setWhenAbsent;
+    whenAbsent[format] =
+      field === null
+        ? NO_EDITS
+        : Object.freeze({
+            edits: Object.freeze({ [field]: max }),
+            decision: Object.freeze({ rule: 'guardrails.maxOutputTokens', outcome: 'clamp', detail: `${field} set to ${max}` } as const),
+          });
+  }
+  return Object.freeze({ max, whenAbsent: Object.freeze(whenAbsent) });
+}
+
+/**
+ * Clamps every present output-limit field to the cap, or sets the format's field when none is
+ * present.
+ */
+export function planOutputClamp(format: GuardedFormat, body: Record<string, unknown>, clamp: CompiledOutputClamp): OutputClampPlan {
+  const max = clamp.max;
+  let edits: Record<string, number> | undefined;
+  let notes: string | undefined;
   let present = false;
-  for (const f of spec.fields) {
+  for (const f of OUTPUT_LIMIT_FIELDS[format].fields) {
     const v = body[f];
     if (typeof v !== 'number') continue;
     present = true;
     if (v > max) {
-      edits[f] = max;
-      notes.push(`${f} ${v} → ${max}`);
+      (edits ??= {})[f] = max;
+      notes = `${notes === undefined ? '' : `${notes}, `}${f} ${v} → ${max}`;
     }
   }
-  if (!present && spec.setWhenAbsent !== null) {
-    edits[spec.setWhenAbsent] = max;
-    notes.push(`${spec.setWhenAbsent} set to ${max}`);
-  }
-  return notes.length === 0
-    ? { edits }
-    : { edits, decision: { rule: 'guardrails.maxOutputTokens', outcome: 'clamp', detail: notes.join(', ') } };
+  if (!present) return clamp.whenAbsent[format];
+  return notes === undefined || edits === undefined
+    ? NO_EDITS
+    : { edits, decision: { rule: 'guardrails.maxOutputTokens', outcome: 'clamp', detail: notes } };
 }

@@ -253,4 +253,19 @@ describe('applyGuardrails: output limit', () => {
     const emb = { input: 'x' };
     expect(applyGuardrails('openai-embeddings', emb, g).body).toBe(emb);
   });
+
+  it('requests without a limit get the cap request after request, each profile its own, never a stale one', () => {
+    const other = compileGuardrails({ secrets: 'off', maxOutputTokens: 64 });
+    for (let i = 0; i < 3; i++) {
+      for (const [profile, cap] of [[g, 1000], [other, 64]] as const) {
+        const r = applyGuardrails('anthropic-messages', { messages: [] }, profile);
+        expect(r.body).toEqual({ messages: [], max_tokens: cap });
+        expect(r.decisions).toEqual([{ rule: 'guardrails.maxOutputTokens', outcome: 'clamp', detail: `max_tokens set to ${cap}` }]);
+        // Shared by every such request, so no request can change another's record.
+        expect(Object.isFrozen(r.decisions[0])).toBe(true);
+      }
+      const clamped = applyGuardrails('anthropic-messages', { max_tokens: 5000 + i, messages: [] }, g);
+      expect(clamped.decisions).toEqual([{ rule: 'guardrails.maxOutputTokens', outcome: 'clamp', detail: `max_tokens ${5000 + i} → 1000` }]);
+    }
+  });
 });
