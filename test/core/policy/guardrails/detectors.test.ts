@@ -170,6 +170,19 @@ describe('secret detection', () => {
     }
   });
 
+  it('every secret-sounding name, in any case, with a random value assigned, is a secret', () => {
+    const v = 'Zx8k2LqP9vRt4Wm7Yb3N';
+    const names = ['password', 'passwd', 'passphrase', 'pwd', 'secret', 'token', 'api_key', 'api-key', 'apikey', 'access_key', 'access-key', 'accesskey', 'private_key', 'private-key', 'privatekey', 'credential', 'credentials'];
+    for (const name of names) {
+      for (const spelled of [name, name.toUpperCase(), `my_${name[0]!.toUpperCase()}${name.slice(1)}`]) {
+        expect(secrets(`${spelled} = ${v}`), spelled).toEqual([{ kind: 'SECRET', value: v }]);
+      }
+    }
+    for (const near of ['pas', 'passw', 'pw', 'secre', 'toke', 'ap_key', 'acces_key', 'privat_key', 'credentia']) {
+      expect(secrets(`${near} = ${v}`), near).toEqual([]);
+    }
+  });
+
   it('ordinary code around secret-sounding names is not a secret', () => {
     const code = [
       'const tokenizer = AutoTokenizer.from_pretrained(name);',
