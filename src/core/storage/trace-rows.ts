@@ -134,8 +134,9 @@ export function decisionsJson(decisions: readonly Decision[]): string {
     const d = decisions[i] as Decision;
     let json = FROZEN_DECISION_JSON.get(d);
     if (json === undefined) {
-      json = JSON.stringify(d);
-      if (Object.isFrozen(d)) FROZEN_DECISION_JSON.set(d, json);
+      // `?? 'null'` as JSON.stringify writes a hole; only objects can be WeakMap keys (a primitive is "frozen").
+      json = JSON.stringify(d) ?? 'null';
+      if (typeof d === 'object' && d !== null && Object.isFrozen(d)) FROZEN_DECISION_JSON.set(d, json);
     }
     out += i === 0 ? json : `,${json}`;
   }

@@ -32,4 +32,10 @@ describe('decisionsJson', () => {
     d.detail = 'reserved 20 tokens';
     expect(decisionsJson([d])).toBe('[{"rule":"rate_limits","outcome":"allow","detail":"reserved 20 tokens"}]');
   });
+
+  it('an entry that is not a decision object is written as JSON.stringify writes it, without throwing', () => {
+    const odd = [undefined, null, 'x', Object.freeze({ rule: 'r', outcome: 'allow' })] as unknown as Decision[];
+    expect(decisionsJson(odd)).toBe(JSON.stringify(odd));
+    expect(decisionsJson(odd)).toBe('[null,null,"x",{"rule":"r","outcome":"allow"}]');
+  });
 });
