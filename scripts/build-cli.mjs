@@ -1,9 +1,9 @@
 // Bundles the CLI into one ESM file, out/cli/asc.mjs, which bin/asc.mjs runs while it is newer
 // than the sources (else it runs them through tsx). Usage: node scripts/build-cli.mjs [entry]
 //
-// Dependencies are bundled too, whitespace-minified, except native addons (better-sqlite3,
-// @napi-rs/keyring: they load .node files from their own package) and pino (required lazily, on
-// the first error). One compact source instead of hundreds of node_modules files: about 4 MB less
+// Dependencies are bundled too, minified (whitespace and syntax, identifiers kept), except native
+// addons (better-sqlite3, @napi-rs/keyring: they load .node files from their own package) and pino
+// (required lazily, on the first error). One compact source instead of hundreds of node_modules files: about 4 MB less
 // idle RSS in the benchmark (V8 keeps every loaded module's source text, zod's and fastify's
 // comments included) and a faster start; see bench/README.md. Identifiers are kept so stack
 // traces stay readable.
