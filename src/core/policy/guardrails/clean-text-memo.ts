@@ -8,10 +8,14 @@
  * findings is scanned afresh each time, because redaction needs its findings anyway. It lives in
  * memory only, bounded, and belongs to one compiled profile (a new profile version starts empty).
  *
- * Looked up by length, then compared by content. A `Map` keyed by the string would hash every
+ * Long texts are looked up by length, then compared by content. A `Set` of strings would hash every
  * character of a fresh string on each lookup (about 1.4 ns per character here, a third of what the
  * scan itself costs); comparing two strings of the same length stops at their first difference and
- * otherwise runs at memory-compare speed.
+ * otherwise runs at memory-compare speed. Short texts (a system prompt, a tool's description) are
+ * kept in a `Set`: hashing a few hundred characters is cheap, and in a busy gateway their scan is
+ * not. Each of the dozen regular-expression passes over a short text pays a fixed cost in cache
+ * misses that a scan in isolation never shows (measured under load: remembering a 52-character
+ * system prompt saved about 3 µs of CPU per request, 2 %, where a micro-benchmark scans it in 0.25 µs).
  *
  * Eviction is by generation: texts go into the current generation; when it holds half the character
  * budget, the older generation is dropped and the current one takes its place. A text found in the
@@ -24,33 +28,45 @@ export class CleanTextMemo {
   constructor(private readonly limits: CleanTextMemoLimits = DEFAULT_CLEAN_TEXT_MEMO_LIMITS) {}
 
   has(text: string): boolean {
-    if (text.length < this.limits.minLength) return false;
-    if (this.current.has(text)) return true;
-    if (!this.previous.has(text)) return false;
+    const hashed = text.length < this.limits.hashedBelow;
+    if (this.current.has(text, hashed)) return true;
+    if (!this.previous.has(text, hashed)) return false;
     this.add(text);
     return true;
   }
 
-  /** Call only for a text the guardrails found clean. Short and huge texts are not kept. */
+  /** Call only for a text the guardrails found clean. Huge texts are not kept. */
   add(text: string): void {
     const n = text.length;
-    if (n < this.limits.minLength || n > this.limits.maxTextLength) return;
-    if (this.current.chars + n > this.limits.maxChars / 2) {
+    if (n === 0 || n > this.limits.maxTextLength) return;
+    const charge = Math.max(n, this.limits.minCharge);
+    if (this.current.chars + charge > this.limits.maxChars / 2) {
       this.previous = this.current;
       this.current = new Generation();
     }
-    this.current.add(text, this.limits.maxPerLength);
+    if (n < this.limits.hashedBelow) this.current.addHashed(text, charge);
+    else this.current.add(text, this.limits.maxPerLength);
   }
 
   /** Characters held, both generations: what the memo costs in memory (1–2 bytes each). */
   get chars(): number {
     return this.current.chars + this.previous.chars;
   }
+
+  /** Texts held, both generations. */
+  get size(): number {
+    return this.current.size + this.previous.size;
+  }
 }
 
 export interface CleanTextMemoLimits {
-  /** Below this a scan costs about as much as a lookup. */
-  readonly minLength: number;
+  /** Texts shorter than this are kept in a `Set` (hashed on lookup); longer ones by length. */
+  readonly hashedBelow: number;
+  /**
+   * Characters a kept text is charged at least: a short text costs its entry and its string's
+   * header too, so a flood of one-word texts cannot hold more than `maxChars / minCharge` entries.
+   */
+  readonly minCharge: number;
   /** Above this a text would take a large part of the budget by itself. */
   readonly maxTextLength: number;
   /** Characters held at most, both generations together. */
@@ -64,7 +80,8 @@ export interface CleanTextMemoLimits {
 
 /** About 2–4 MB at most: a long agent conversation's history, in a process that idles near 75 MB. */
 export const DEFAULT_CLEAN_TEXT_MEMO_LIMITS: CleanTextMemoLimits = {
-  minLength: 256,
+  hashedBelow: 256,
+  minCharge: 64,
   maxTextLength: 256 * 1024,
   maxChars: 2 * 1024 * 1024,
   maxPerLength: 8,
@@ -72,13 +89,23 @@ export const DEFAULT_CLEAN_TEXT_MEMO_LIMITS: CleanTextMemoLimits = {
 
 class Generation {
   private readonly byLength = new Map<number, string[]>();
+  private readonly hashed = new Set<string>();
   chars = 0;
+  size = 0;
 
-  has(text: string): boolean {
+  has(text: string, hashed: boolean): boolean {
+    if (hashed) return this.hashed.has(text);
     const sameLength = this.byLength.get(text.length);
     if (sameLength === undefined) return false;
     for (let i = 0; i < sameLength.length; i++) if (sameLength[i] === text) return true;
     return false;
+  }
+
+  addHashed(text: string, charge: number): void {
+    if (this.hashed.has(text)) return;
+    this.hashed.add(text);
+    this.chars += charge;
+    this.size++;
   }
 
   add(text: string, maxPerLength: number): void {
@@ -86,12 +113,14 @@ class Generation {
     if (sameLength === undefined) {
       sameLength = [];
       this.byLength.set(text.length, sameLength);
-    } else if (this.has(text)) {
+    } else if (this.has(text, false)) {
       return;
     } else if (sameLength.length >= maxPerLength) {
       this.chars -= sameLength.shift()!.length;
+      this.size--;
     }
     sameLength.push(text);
     this.chars += text.length;
+    this.size++;
   }
 }

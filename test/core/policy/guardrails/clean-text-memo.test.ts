@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CleanTextMemo } from '../../../../src/core/policy/guardrails/clean-text-memo.js';
 import { applyGuardrails, compileGuardrails } from '../../../../src/core/policy/index.js';
 
-const LIMITS = { minLength: 4, maxTextLength: 100, maxChars: 200, maxPerLength: 3 };
+const LIMITS = { hashedBelow: 4, minCharge: 3, maxTextLength: 100, maxChars: 200, maxPerLength: 3 };
 
 /** A copy with the same content but not the same string object, as a new request's JSON.parse gives. */
 const fresh = (s: string): string => JSON.parse(JSON.stringify(s)) as string;
@@ -17,13 +17,47 @@ describe('CleanTextMemo', () => {
     expect(memo.has('hello')).toBe(false);
   });
 
-  it('keeps neither texts shorter than minLength nor longer than maxTextLength', () => {
+  it('keeps no text longer than maxTextLength, and no empty one', () => {
     const memo = new CleanTextMemo(LIMITS);
-    memo.add('abc');
     memo.add('x'.repeat(101));
-    expect(memo.has('abc')).toBe(false);
+    memo.add('');
     expect(memo.has('x'.repeat(101))).toBe(false);
+    expect(memo.has('')).toBe(false);
     expect(memo.chars).toBe(0);
+  });
+
+  it('remembers short texts by content too, each charged at least minCharge', () => {
+    const memo = new CleanTextMemo(LIMITS);
+    memo.add('ab');
+    memo.add('abc');
+    memo.add('abc');
+    expect(memo.has(fresh('ab'))).toBe(true);
+    expect(memo.has(fresh('abc'))).toBe(true);
+    expect(memo.has('abd')).toBe(false);
+    expect(memo.has('a')).toBe(false);
+    expect(memo.chars).toBe(2 * LIMITS.minCharge);
+  });
+
+  it('holds a bounded number of short texts: a flood of two-letter texts cannot grow it', () => {
+    const memo = new CleanTextMemo(LIMITS);
+    const letters = 'abcdefghijklmnopqrstuvwxyz';
+    const text = (i: number): string => `${letters[i % 26]}${letters[Math.floor(i / 26) % 26]}`;
+    for (let i = 0; i < 676; i++) {
+      memo.add(text(i));
+      // Each is charged minCharge, not its two characters: at most maxChars / minCharge are held.
+      expect(memo.chars).toBeLessThanOrEqual(LIMITS.maxChars);
+    }
+    expect(memo.size).toBeLessThanOrEqual(LIMITS.maxChars / LIMITS.minCharge);
+    expect(memo.has(text(0))).toBe(false);
+    expect(memo.has(text(675))).toBe(true);
+  });
+
+  it('keeps many short texts of one length, not only maxPerLength of them', () => {
+    const memo = new CleanTextMemo(LIMITS);
+    const texts = Array.from({ length: 20 }, (_, i) => `t${String(i).padStart(2, '0')}`.slice(0, 3));
+    for (const t of texts) memo.add(t);
+    expect(texts.every((t) => memo.has(fresh(t)))).toBe(true);
+    expect(memo.size).toBe(20);
   });
 
   it('holds at most maxChars characters, however many texts are added', () => {
