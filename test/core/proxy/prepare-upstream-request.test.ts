@@ -31,7 +31,7 @@ describe('prependJsonFields', () => {
   });
 
   it('any object, spaced any way, parses to the fields then the object, and keeps its bytes after the brace', () => {
-    const space = fc.constantFrom('', ' ', '\n', '\t ', '\r\n');
+    const space = fc.constantFrom('', ' ', '\n', '\t ', '\r\n', ' '.repeat(40));
     fc.assert(
       fc.property(
         fc.dictionary(fc.string({ maxLength: 6, unit: 'grapheme' }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }),

@@ -4,6 +4,7 @@ import {
   PREFIXED_SECRET_GROUPS,
   findPii,
   findSecrets,
+  mayHoldGithubToken,
   prefixedSecretMatches,
   resolveOverlaps,
   type Finding,
@@ -225,6 +226,34 @@ describe('secret detection', () => {
       { numRuns: 3000 },
     );
     expect(overlapping).toBeGreaterThan(100);
+  });
+
+  it('every GitHub token kind is found, in prose and in code full of underscores', () => {
+    for (const kind of ['p', 'o', 'u', 's', 'r']) {
+      const token = `gh${kind}_${rand(36)}`;
+      expect(secrets(`the token ${token} leaked`)).toEqual([{ kind: 'GITHUB_TOKEN', value: token }]);
+      expect(secrets(`const retry_count = 3; const gh_token = "${token}"; high_water_mark();`)).toEqual([{ kind: 'GITHUB_TOKEN', value: token }]);
+    }
+    const pat = `github_pat_${rand(30)}`;
+    expect(secrets(`token: ${pat}`)).toEqual([{ kind: 'GITHUB_TOKEN', value: pat }]);
+  });
+
+  it('the GitHub prefix check is true wherever the GitHub group matches, and false on near misses', () => {
+    const github = new RegExp(PREFIXED_SECRET_GROUPS[1].source);
+    const fragment = fc.oneof(
+      fc.constantFrom('gh', 'ghp_', 'ghr_', 'ghx_', 'g', 'h', '_', 'github_pat_', 'github_', 'high_', 'night', ' '),
+      fc.stringMatching(/^[A-Za-z0-9]{1,40}$/),
+    );
+    fc.assert(
+      fc.property(fc.array(fragment, { maxLength: 12 }).map((parts) => parts.join('')), (text) => {
+        if (github.test(text)) expect(mayHoldGithubToken(text)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+    for (const miss of ['snake_case and high_water_mark', 'ghx_abc', 'github_token', 'gh_p', 'last night']) {
+      expect(mayHoldGithubToken(miss)).toBe(false);
+    }
+    for (const hit of ['ghp_', 'xgho_', 'ghu_', 'ghs_', 'ghr_', 'ghghp_', 'gh_ghs_', 'a github_pat_']) expect(mayHoldGithubToken(hit)).toBe(true);
   });
 
   it('an eyJ… string whose header is not JSON with alg is not a JWT', () => {
