@@ -48,7 +48,10 @@ export class CleanTextMemo {
     else this.current.add(text, this.limits.maxPerLength);
   }
 
-  /** Characters held, both generations: what the memo costs in memory (1–2 bytes each). */
+  /**
+   * Characters charged, both generations (a short text counts as at least `minCharge`): an upper
+   * bound on what the memo holds, at 1–2 bytes each.
+   */
   get chars(): number {
     return this.current.chars + this.previous.chars;
   }
