@@ -22,15 +22,17 @@
  * older generation moves to the current one, so the text a session keeps resending stays.
  */
 export class CleanTextMemo {
-  private current = new Generation();
-  private previous = new Generation();
+  private current: Generation;
+  private previous: Generation;
 
-  constructor(private readonly limits: CleanTextMemoLimits = DEFAULT_CLEAN_TEXT_MEMO_LIMITS) {}
+  constructor(private readonly limits: CleanTextMemoLimits = DEFAULT_CLEAN_TEXT_MEMO_LIMITS) {
+    this.current = new Generation(limits);
+    this.previous = new Generation(limits);
+  }
 
   has(text: string): boolean {
-    const hashed = text.length < this.limits.hashedBelow;
-    if (this.current.has(text, hashed)) return true;
-    if (!this.previous.has(text, hashed)) return false;
+    if (this.current.has(text)) return true;
+    if (!this.previous.has(text)) return false;
     this.add(text);
     return true;
   }
@@ -39,13 +41,12 @@ export class CleanTextMemo {
   add(text: string): void {
     const n = text.length;
     if (n === 0 || n > this.limits.maxTextLength) return;
-    const charge = Math.max(n, this.limits.minCharge);
+    const charge = chargeOf(text, this.limits);
     if (this.current.chars + charge > this.limits.maxChars / 2) {
       this.previous = this.current;
-      this.current = new Generation();
+      this.current = new Generation(this.limits);
     }
-    if (n < this.limits.hashedBelow) this.current.addHashed(text, charge);
-    else this.current.add(text, this.limits.maxPerLength);
+    this.current.add(text);
   }
 
   /**
@@ -96,34 +97,41 @@ class Generation {
   chars = 0;
   size = 0;
 
-  has(text: string, hashed: boolean): boolean {
-    if (hashed) return this.hashed.has(text);
+  constructor(private readonly limits: CleanTextMemoLimits) {}
+
+  has(text: string): boolean {
+    if (text.length < this.limits.hashedBelow) return this.hashed.has(text);
     const sameLength = this.byLength.get(text.length);
     if (sameLength === undefined) return false;
     for (let i = 0; i < sameLength.length; i++) if (sameLength[i] === text) return true;
     return false;
   }
 
-  addHashed(text: string, charge: number): void {
-    if (this.hashed.has(text)) return;
-    this.hashed.add(text);
-    this.chars += charge;
-    this.size++;
-  }
-
-  add(text: string, maxPerLength: number): void {
+  add(text: string): void {
+    if (text.length < this.limits.hashedBelow) {
+      if (this.hashed.has(text)) return;
+      this.hashed.add(text);
+      this.chars += chargeOf(text, this.limits);
+      this.size++;
+      return;
+    }
     let sameLength = this.byLength.get(text.length);
     if (sameLength === undefined) {
       sameLength = [];
       this.byLength.set(text.length, sameLength);
-    } else if (this.has(text, false)) {
+    } else if (this.has(text)) {
       return;
-    } else if (sameLength.length >= maxPerLength) {
-      this.chars -= sameLength.shift()!.length;
+    } else if (sameLength.length >= this.limits.maxPerLength) {
+      this.chars -= chargeOf(sameLength.shift()!, this.limits);
       this.size--;
     }
     sameLength.push(text);
-    this.chars += text.length;
+    this.chars += chargeOf(text, this.limits);
     this.size++;
   }
+}
+
+/** What a kept text counts against the character budget: its length, at least `minCharge`. */
+function chargeOf(text: string, limits: CleanTextMemoLimits): number {
+  return Math.max(text.length, limits.minCharge);
 }
