@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  ASSIGNMENT_RE,
+  AWS_SECRET_RE,
+  LONG_ASSIGNED_VALUE,
+  MISTRAL_KEY_RE,
+  NAMED_ASSIGNMENT,
   PREFIXED_SECRET_GROUPS,
+  assignmentShapes,
   findPii,
   findSecrets,
   mayHoldGithubToken,
@@ -254,6 +260,65 @@ describe('secret detection', () => {
       expect(mayHoldGithubToken(miss)).toBe(false);
     }
     for (const hit of ['ghp_', 'xgho_', 'ghu_', 'ghs_', 'ghr_', 'ghghp_', 'gh_ghs_', 'a github_pat_']) expect(mayHoldGithubToken(hit)).toBe(true);
+  });
+
+  it('the assignment pre-check is true wherever an assignment pattern matches', () => {
+    const named = new RegExp(ASSIGNMENT_RE.source, 'i');
+    const long = [new RegExp(AWS_SECRET_RE.source, 'i'), new RegExp(MISTRAL_KEY_RE.source, 'i')];
+    const fragment = fc.oneof(
+      { arbitrary: fc.constantFrom('password', 'PassWd', 'pwd', 'private-key', 'SECRET', 'token', 'apikey', 'Access_Key', 'credentials', 'aws', 'mistral', 'aws secret'), weight: 3 },
+      { arbitrary: fc.constantFrom('=', ':', '=>', ':=', ' = ', ': ', '"', "'", '\\', '\\"', ' ', '\t', '\n', '\u00a0', '\u2028', '\u3000', '\ufeff', '_', '.', '-', ',', ';', '>', '`'), weight: 3 },
+      { arbitrary: fc.stringMatching(/^[A-Za-z0-9/+]{1,44}$/), weight: 2 },
+      { arbitrary: fc.string({ maxLength: 6 }), weight: 1 },
+    );
+    fc.assert(
+      fc.property(fc.array(fragment, { maxLength: 14 }).map((parts) => parts.join('')), (text) => {
+        const shapes = assignmentShapes(text);
+        if (named.test(text)) expect(shapes & NAMED_ASSIGNMENT).toBe(NAMED_ASSIGNMENT);
+        if (long.some((re) => re.test(text))) expect(shapes & LONG_ASSIGNED_VALUE).toBe(LONG_ASSIGNED_VALUE);
+      }),
+      { numRuns: 4000 },
+    );
+  });
+
+  it('the assignment pre-check reads each character before and after the operator as the pattern does', () => {
+    // Every UTF-16 code unit, once just before the operator and once just after it: spaces (all of
+    // them, Unicode ones too), quotes and backslashes are skipped, name and value characters count.
+    const named = new RegExp(ASSIGNMENT_RE.source, 'i');
+    const value = 'Zx8k2LqP9vRt';
+    for (let code = 0; code < 0x10000; code++) {
+      const ch = String.fromCharCode(code);
+      for (const text of [`password${ch}= ${value}`, `password =${ch}${value}`, `password = ${ch}${value.slice(0, 7)}`]) {
+        expect((assignmentShapes(text) & NAMED_ASSIGNMENT) !== 0, `U+${code.toString(16)} in ${JSON.stringify(text)}`).toBe(named.test(text));
+      }
+    }
+  });
+
+  it('the assignment pre-check rules out prose and code without secret assignments', () => {
+    const clean = [
+      'Summary: the deployment failed again last night; see https://example.com/runbooks/deploys.',
+      'export async function fetchWithRetry(url: string, attempts = 3): Promise<Response> {',
+      'const tokens = count(text); max_tokens = 4096; password: string;',
+      'Ticket 5: The retry loop opened a new socket for every attempt',
+    ];
+    for (const text of clean) expect(assignmentShapes(text), text).toBe(0);
+    // What the pattern matches and the entropy check then rejects is still looked at.
+    expect(assignmentShapes('password: PasswordType;') & NAMED_ASSIGNMENT).toBe(NAMED_ASSIGNMENT);
+    // A named assignment runs both passes; a long value alone, the AWS and Mistral one.
+    expect(assignmentShapes('DB_PASSWORD="Zx8k2LqP9v"')).toBe(NAMED_ASSIGNMENT | LONG_ASSIGNED_VALUE);
+    expect(assignmentShapes(`{\\"api_key\\": \\"Zx8k2LqP9v\\"}`)).toBe(NAMED_ASSIGNMENT | LONG_ASSIGNED_VALUE);
+    expect(assignmentShapes(`checksum: ${'ab'.repeat(16)}, size: 1`)).toBe(LONG_ASSIGNED_VALUE);
+    // A name may end 40 characters before the operator, no further.
+    expect(assignmentShapes(`credentials${'x'.repeat(40)}=Zx8k2LqP9v`) & NAMED_ASSIGNMENT).toBe(NAMED_ASSIGNMENT);
+    expect(assignmentShapes(`credentials${'x'.repeat(52)}=Zx8k2LqP9v`)).toBe(0);
+    // Code dense with operators is not looked at one by one: the passes run. Prose with as many
+    // operators, further apart, still is.
+    expect(assignmentShapes('a = 1; '.repeat(15))).toBe(0);
+    expect(assignmentShapes('a = 1; '.repeat(16))).toBe(NAMED_ASSIGNMENT | LONG_ASSIGNED_VALUE);
+    expect(assignmentShapes(`${'a = 1; '.repeat(15)}${' '.repeat(1024)}${'a = 1; '.repeat(15)}`)).toBe(0);
+    expect(assignmentShapes(`${' '.repeat(2048)}${'a = 1; '.repeat(32)}`)).toBe(NAMED_ASSIGNMENT | LONG_ASSIGNED_VALUE);
+    const prose = 'Note: the retry loop opened a new socket for every attempt and never released the old one. ';
+    expect(assignmentShapes(prose.repeat(200))).toBe(0);
   });
 
   it('an eyJ… string whose header is not JSON with alg is not a JWT', () => {
