@@ -1,6 +1,5 @@
 import type { Budget } from '../../shared/policy-schema.js';
 import type { Decision } from '../../shared/trace.js';
-import { BoundedCache } from '../bounded-cache.js';
 import { GatewayError } from '../gateway-error.js';
 
 /**
@@ -60,16 +59,17 @@ function ymd(nowMs: number, timeZone: string | undefined): { y: string; m: strin
 
 export function windowKeyFor(budget: Pick<Budget, 'window' | 'timeZone'>, nowMs: number): string {
   // Every request asks; a window (in any zone, whole-minute offsets) can only change on a minute.
+  // Kept per budget object: a profile's budgets are the same objects request after request.
   const minute = Math.floor(nowMs / 60_000);
-  const cacheKey = `${budget.window}|${budget.timeZone ?? ''}`;
-  const hit = windowKeyCache.get(cacheKey);
-  if (hit !== undefined && hit.minute === minute) return hit.key;
+  const hit = windowKeyCache.get(budget);
+  if (hit !== undefined && hit.minute === minute && hit.window === budget.window && hit.timeZone === budget.timeZone) return hit.key;
   const { y, m, d } = ymd(nowMs, budget.timeZone);
   const zone = budget.timeZone === undefined ? '' : `@${budget.timeZone}`;
   const key = budget.window === 'day' ? `day:${y}-${m}-${d}${zone}` : `month:${y}-${m}${zone}`;
-  return windowKeyCache.set(cacheKey, { minute, key }).key;
+  windowKeyCache.set(budget, { minute, window: budget.window, timeZone: budget.timeZone, key });
+  return key;
 }
-const windowKeyCache = new BoundedCache<string, { minute: number; key: string }>(256);
+const windowKeyCache = new WeakMap<object, { minute: number; window: Budget['window']; timeZone: string | undefined; key: string }>();
 
 export interface BudgetReservation {
   readonly tenant: string;
@@ -148,13 +148,14 @@ export class BudgetLedger {
     }
 
     const keys: string[] = [];
+    const states: WindowState[] = [];
     for (const b of budgets) {
       const key = windowKeyFor(b, nowMs);
       const s = this.stateOf(tenant, key);
-      const spentUsd = toUsd(s.spentNano);
-      const reservedUsd = toUsd(s.reservedNano);
-      const rule = `budget.${b.window}`;
       if (s.spentNano + s.reservedNano >= toNano(b.usd)) {
+        const spentUsd = toUsd(s.spentNano);
+        const reservedUsd = toUsd(s.reservedNano);
+        const rule = `budget.${b.window}`;
         const detail = `${b.window} budget ${fmtUsd(b.usd)} reached in window ${key}: ${fmtUsd(spentUsd)} spent, ${fmtUsd(reservedUsd)} reserved`;
         if (b.action === 'block') {
           decisions.push({ rule, outcome: 'deny', detail });
@@ -170,11 +171,14 @@ export class BudgetLedger {
         }
         decisions.push({ rule, outcome: 'warn', detail });
       }
-      if (!keys.includes(key)) keys.push(key);
+      if (!keys.includes(key)) {
+        keys.push(key);
+        states.push(s);
+      }
     }
     this.pruneStale(tenant, keys);
     const reserveNano = toNano(reserveUsd);
-    for (const key of keys) this.stateOf(tenant, key).reservedNano += reserveNano;
+    for (const s of states) s.reservedNano += reserveNano;
     return { ok: true, reservation: { tenant, usd: reserveUsd, windowKeys: keys, settled: false }, decisions };
   }
 

@@ -55,7 +55,8 @@ export function createPolicyGuard(deps: PolicyGuardDeps): PolicyGuard {
     if (format === null) return { ok: true, body: input.body, decisions: [], settle: () => {}, capturedBody: null };
 
     const guarded = applyGuardrails(format, input.body, compiled.guardrails);
-    const decisions: Decision[] = [...guarded.decisions];
+    // applyGuardrails returns a new array on every call: the guard appends its own decisions to it.
+    const decisions: Decision[] = guarded.decisions;
     if (guarded.blocked) return { ok: false, error: guarded.blocked, decisions };
     const body = guarded.body;
     const capturedBody = captureOf(input.profile, format, input.body, body);

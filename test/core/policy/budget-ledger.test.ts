@@ -14,6 +14,15 @@ describe('budget windows', () => {
     expect(windowKeyFor({ window: 'day', timeZone: 'Europe/Paris' }, NOW)).toBe('day:2026-11-28@Europe/Paris');
     expect(windowKeyFor({ window: 'month', timeZone: 'America/Los_Angeles' }, Date.UTC(2026, 11, 1, 5))).toBe('month:2026-11@America/Los_Angeles');
   });
+  it('a budget asked again gets the window of the time asked, and of what it says now', () => {
+    const budget: Pick<Budget, 'window' | 'timeZone'> = { window: 'day' };
+    expect(windowKeyFor(budget, NOW)).toBe('day:2026-11-27');
+    expect(windowKeyFor(budget, NOW + 31 * 60_000)).toBe('day:2026-11-28');
+    budget.timeZone = 'America/Los_Angeles';
+    expect(windowKeyFor(budget, NOW + 31 * 60_000)).toBe('day:2026-11-27@America/Los_Angeles');
+    budget.window = 'month';
+    expect(windowKeyFor(budget, NOW + 31 * 60_000)).toBe('month:2026-11@America/Los_Angeles');
+  });
 });
 
 describe('BudgetLedger', () => {

@@ -18,6 +18,7 @@ export interface GuardrailResult {
   /** A new object only if something changed; otherwise the very body passed in. */
   body: Record<string, unknown>;
   changed: boolean;
+  /** A new array on every call, the caller's to add to. */
   decisions: Decision[];
   /** Set when the request must not go upstream; `body` is then the original. */
   blocked?: GatewayError;
