@@ -40,10 +40,7 @@ export async function relayStream(
   // Same format: bytes pass through and a tap reads only what it needs. Translation: an SSE parser
   // feeds the translator, which reads usage and errors itself.
   const translator = translation
-    ? createStreamTranslator(translation.to, translation.from, {
-        ...translation.ctx,
-        estimatedInputTokens: translation.estimatedInputTokens,
-      })
+    ? createStreamTranslator(translation.to, translation.from, translation.ctx)
     : null;
   const parser = translator ? createSseParser() : null;
   const tap = translator ? null : createStreamTap(prepared.usageShape);

@@ -29,10 +29,10 @@ import {
 } from './response-conversion.js';
 import { createAnthropicStreamEmitter, createOpenAiStreamEmitter, type StreamEmitter } from './stream-emitters.js';
 import { createAnthropicStreamReader, createOpenAiStreamReader, type StreamReader } from './stream-readers.js';
-import type { TranslatedRequest, TranslationContext } from './types.js';
+import type { StreamTranslationContext, TranslatedRequest, TranslationContext } from './types.js';
 import { mergeUsage } from './usage-mapping.js';
 
-export type { TranslatedRequest, TranslationContext } from './types.js';
+export type { StreamTranslationContext, TranslatedRequest, TranslationContext } from './types.js';
 export { convertToMistralDialect } from './mistral-dialect.js';
 export { createStreamErrorEvents, translateErrorBody } from './error-body.js';
 export { estimateInputTokens } from './token-estimate.js';
@@ -69,9 +69,12 @@ export function translateRequest(from: WireFormat, to: WireFormat, body: Record<
     }
     case 'anthropic-messages':
       switch (to) {
-        case 'openai-chat':
-          result = { ...convertToOpenAiRequest(body, ctx.upstreamModel, ctx.targetKind), includeUsage: false };
+        case 'openai-chat': {
+          // Not a spread plus a key: that takes V8's slow path.
+          const converted = convertToOpenAiRequest(body, ctx.upstreamModel, ctx.targetKind);
+          result = { body: converted.body, warnings: converted.warnings, includeUsage: false };
           break;
+        }
         case 'anthropic-messages':
           result = { body: { ...body, model: ctx.upstreamModel }, warnings: [], includeUsage: false };
           break;
@@ -140,7 +143,7 @@ function createReader(format: WireFormat): StreamReader {
   }
 }
 
-function createEmitter(format: WireFormat, ctx: TranslationContext & { estimatedInputTokens: number }): StreamEmitter {
+function createEmitter(format: WireFormat, ctx: StreamTranslationContext): StreamEmitter {
   switch (format) {
     case 'openai-chat':
       return createOpenAiStreamEmitter({ model: ctx.clientModel, created: nowSeconds(ctx), includeUsage: ctx.includeUsage === true });
@@ -155,7 +158,7 @@ function createEmitter(format: WireFormat, ctx: TranslationContext & { estimated
  * Upstream SSE events (already parsed by createSseParser) → client SSE frames. Works for any
  * pair, same format included (then it normalises rather than passing bytes through).
  */
-export function createStreamTranslator(from: WireFormat, to: WireFormat, ctx: TranslationContext & { estimatedInputTokens: number }): StreamTranslator {
+export function createStreamTranslator(from: WireFormat, to: WireFormat, ctx: StreamTranslationContext): StreamTranslator {
   return new ReaderToEmitter(createReader(from), createEmitter(to, ctx), to === 'openai-chat');
 }
 

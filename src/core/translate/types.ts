@@ -17,6 +17,12 @@ export interface TranslationContext {
   created?: number;
 }
 
+/** What a stream translator needs: the request's context and, for Anthropic clients, the input tokens to announce in `message_start`. */
+export interface StreamTranslationContext extends TranslationContext {
+  /** Anthropic clients read input tokens at the start of the stream, before OpenAI's usage arrives at its end. */
+  estimatedInputTokens: number;
+}
+
 export interface TranslatedRequest {
   body: Record<string, unknown>;
   /** Harmless drops and adjustments, for the trace. */
