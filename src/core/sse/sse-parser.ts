@@ -21,29 +21,64 @@ export interface SseParser {
 }
 
 export function createSseParser(): SseParser {
+  return new IncrementalSseParser();
+}
+
+// A class, not a factory of closures: a parser is made per translated stream and per event the
+// passthrough tap reads, and the closures (one context, six functions) cost ~1.5 µs to make, a
+// class instance ~0.05 µs (micro-benchmark).
+class IncrementalSseParser implements SseParser {
   // Created on the first byte chunk: parsers fed text (already-decoded event regions) skip it.
   // Node's StringDecoder, not a streaming TextDecoder: measured on a 4 KB chunk of events, 0.5 µs
   // against 3.5 µs, for the same text (both keep a character cut between chunks for the next one).
-  let decoder: StringDecoder | null = null;
-  let buffer = '';
-  let firstChunk = true;
-  let event: string | undefined;
-  let id: string | undefined;
-  let retry: number | undefined;
-  const dataLines: string[] = [];
+  private decoder: StringDecoder | null = null;
+  private buffer = '';
+  private firstChunk = true;
+  private event: string | undefined = undefined;
+  private id: string | undefined = undefined;
+  private retry: number | undefined = undefined;
+  private readonly dataLines: string[] = [];
 
-  function dispatch(out: SseEvent[]): void {
-    if (dataLines.length === 0 && event === undefined) {
+  push(chunk: Uint8Array | string): SseEvent[] {
+    let text = typeof chunk === 'string' ? chunk : (this.decoder ??= new StringDecoder('utf8')).write(chunk);
+    if (this.firstChunk && text.length > 0) {
+      this.firstChunk = false;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    this.buffer += text;
+    const out: SseEvent[] = [];
+    this.drain(out);
+    return out;
+  }
+
+  end(): SseEvent[] {
+    if (this.decoder !== null) this.buffer += this.decoder.end();
+    const out: SseEvent[] = [];
+    this.drain(out);
+    const buffer = this.buffer;
+    if (buffer.length > 0) {
+      const end = buffer.endsWith('\r') ? buffer.length - 1 : buffer.length;
+      const colon = buffer.indexOf(':');
+      this.processLine(buffer, 0, end, colon === -1 || colon > end ? end : colon, out);
+      this.buffer = '';
+    }
+    this.dispatch(out);
+    return out;
+  }
+
+  private dispatch(out: SseEvent[]): void {
+    const dataLines = this.dataLines;
+    if (dataLines.length === 0 && this.event === undefined) {
       return;
     }
     // Nearly every event has one data line: no join, and the array is reused (nothing keeps it).
     const ev: SseEvent = { data: dataLines.length === 1 ? (dataLines[0] as string) : dataLines.join('\n') };
-    if (event !== undefined) ev.event = event;
-    if (id !== undefined) ev.id = id;
-    if (retry !== undefined) ev.retry = retry;
+    if (this.event !== undefined) ev.event = this.event;
+    if (this.id !== undefined) ev.id = this.id;
+    if (this.retry !== undefined) ev.retry = this.retry;
     out.push(ev);
-    event = undefined;
-    retry = undefined;
+    this.event = undefined;
+    this.retry = undefined;
     dataLines.length = 0;
   }
 
@@ -52,9 +87,9 @@ export function createSseParser(): SseParser {
    * place: slicing the line and then its field name cost two strings per line, and a stream is
    * mostly lines.
    */
-  function processLine(text: string, start: number, end: number, colon: number, out: SseEvent[]): void {
+  private processLine(text: string, start: number, end: number, colon: number, out: SseEvent[]): void {
     if (start === end) {
-      dispatch(out);
+      this.dispatch(out);
       return;
     }
     if (text.charCodeAt(start) === 58 /* ':' comment */) {
@@ -64,19 +99,19 @@ export function createSseParser(): SseParser {
     if (valueStart < end && text.charCodeAt(valueStart) === 32) valueStart++;
     switch (colon - start) {
       case 4:
-        if (text.startsWith('data', start)) dataLines.push(valueStart >= end ? '' : text.slice(valueStart, end));
+        if (text.startsWith('data', start)) this.dataLines.push(valueStart >= end ? '' : text.slice(valueStart, end));
         break;
       case 5:
-        if (text.startsWith('event', start)) event = valueStart >= end ? '' : text.slice(valueStart, end);
+        if (text.startsWith('event', start)) this.event = valueStart >= end ? '' : text.slice(valueStart, end);
         else if (text.startsWith('retry', start)) {
           const v = text.slice(valueStart, end);
-          if (/^\d+$/.test(v)) retry = Number(v);
+          if (/^\d+$/.test(v)) this.retry = Number(v);
         }
         break;
       case 2:
         if (text.startsWith('id', start)) {
           const v = text.slice(valueStart, end);
-          if (!v.includes('\0')) id = v;
+          if (!v.includes('\0')) this.id = v;
         }
         break;
       default:
@@ -84,7 +119,8 @@ export function createSseParser(): SseParser {
     }
   }
 
-  function drain(out: SseEvent[]): void {
+  private drain(out: SseEvent[]): void {
+    const buffer = this.buffer;
     let start = 0;
     // The next CR is searched for again only once a line has passed it: searching per line would
     // rescan the rest of the buffer for every line (quadratic in the chunk size; most streams have
@@ -109,38 +145,11 @@ export function createSseParser(): SseParser {
         break;
       }
       if (colon !== -1 && colon < start) colon = buffer.indexOf(':', start);
-      processLine(buffer, start, end, colon === -1 || colon > end ? end : colon, out);
+      this.processLine(buffer, start, end, colon === -1 || colon > end ? end : colon, out);
       start = next;
     }
-    buffer = start === 0 ? buffer : buffer.slice(start);
+    this.buffer = start === 0 ? buffer : buffer.slice(start);
   }
-
-  return {
-    push(chunk) {
-      let text = typeof chunk === 'string' ? chunk : (decoder ??= new StringDecoder('utf8')).write(chunk);
-      if (firstChunk && text.length > 0) {
-        firstChunk = false;
-        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      }
-      buffer += text;
-      const out: SseEvent[] = [];
-      drain(out);
-      return out;
-    },
-    end() {
-      if (decoder !== null) buffer += decoder.end();
-      const out: SseEvent[] = [];
-      drain(out);
-      if (buffer.length > 0) {
-        const end = buffer.endsWith('\r') ? buffer.length - 1 : buffer.length;
-        const colon = buffer.indexOf(':');
-        processLine(buffer, 0, end, colon === -1 || colon > end ? end : colon, out);
-        buffer = '';
-      }
-      dispatch(out);
-      return out;
-    },
-  };
 }
 
 /** Serialises one event the way providers send them: optional `event:` line, `data:` lines, blank line. */
