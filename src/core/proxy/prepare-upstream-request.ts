@@ -68,8 +68,8 @@ export function prepareUpstreamRequest(route: ModelRouteSpec, req: ClientRequest
   if (route.clientFormat !== null && (route.op === 'chat' || route.op === 'messages') && route.clientFormat !== targetFormat) {
     // translateRequest asks an OpenAI target for stream usage and speaks Mistral's dialect to a Mistral one.
     const translated = translateRequest(route.clientFormat, targetFormat, req.body, { clientModel, upstreamModel: target.model, targetKind: kind });
-    // Object literals, not spreads: a spread that adds or overrides keys takes V8's slow path
-    // (0.5 µs per object in a micro-benchmark, more under load).
+    // Object literals, not spreads: a spread literal that adds keys takes V8's slow path (0.5 µs
+    // per object in a micro-benchmark, against 0.02 for a bare spread or one that only overrides).
     return {
       op: targetFormat === 'anthropic-messages' ? 'messages' : 'chat',
       stream: req.stream,
