@@ -6,8 +6,9 @@
  *                        [--no-policy] [--no-guardrails]
  *
  * Children (each its own process, so /proc CPU and memory are per process): the upstream stub, the
- * floor proxy and the ASC gateway, plus two more ASC gateways for section (d) (`asc-empty`: a profile
- * that enforces nothing; `asc-full`: every policy feature on). The guardrail cost (lib/guardrails.ts)
+ * floor proxy and the ASC gateway, plus three more ASC gateways for section (d) (`asc-empty`: a profile
+ * that enforces nothing; `asc-full`: every policy feature on; `asc-empty-2`: the empty profile again,
+ * an A/A control that shows how far two identical gateways differ in the same run). The guardrail cost (lib/guardrails.ts)
  * is measured in this process before any child starts. Output: Markdown on stdout (progress on
  * stderr), plus bench/results/latest.md and bench/results/latest.json.
  */
@@ -22,7 +23,7 @@ import { checkReply, describeError, runLoad, runSequential, send, type LoadSampl
 import { killAllNow, memMb, sleep, spawnServer, stopAll, type Child } from './lib/procs.js';
 import { computeChecks, medianLoad, medianSeq, renderMarkdown, seqStats, type BenchReport, type LoadRow, type MemRow, type SeqRow } from './lib/report.js';
 import { buildCliBundle, compile } from './lib/build.js';
-import { buildScenarios, headersFor, policyBody, type Scenario, type Target } from './lib/scenarios.js';
+import { AA_CONTROL_ID, buildScenarios, headersFor, policyBody, type Scenario, type Target } from './lib/scenarios.js';
 import { buildPrompt, countFindings, DENY_PATTERNS, measureGuardrails, SENSITIVE, type GuardrailReport } from './lib/guardrails.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -482,6 +483,7 @@ async function main(): Promise<void> {
         for (const [id, label, extras] of [
           ['asc-empty', 'ASC, empty profile', EMPTY_PROFILE],
           ['asc-full', 'ASC, full policy', FULL_PROFILE],
+          [AA_CONTROL_ID, 'ASC, empty profile again (A/A control)', EMPTY_PROFILE],
         ] as const) {
           log(`starting ASC gateway (${id})`);
           const p = await startAsc(flags, stub.origin, localKey, tmp, id, extras);
@@ -620,7 +622,7 @@ async function main(): Promise<void> {
         wallS: Math.round((Date.now() - started) / 1000),
         ...(policyPromptCheck ? { policyPrompt: { chars: POLICY_PROMPT.length, check: policyPromptCheck } } : {}),
         ...(enforcement ? { policyEnforcement: enforcement } : {}),
-        ...(targets.some((t) => t.kind === 'asc-policy') ? { policyProfiles: { 'asc-empty': EMPTY_PROFILE, 'asc-full': FULL_PROFILE } } : {}),
+        ...(targets.some((t) => t.kind === 'asc-policy') ? { policyProfiles: { 'asc-empty': EMPTY_PROFILE, 'asc-full': FULL_PROFILE, [AA_CONTROL_ID]: EMPTY_PROFILE } } : {}),
       },
       ...(guardrails ? { guardrails } : {}),
       targets,

@@ -2,7 +2,7 @@
 import type { GuardrailReport } from './guardrails.js';
 import { guardrailTable } from './guardrails.js';
 import type { LoadSample } from './measure.js';
-import { POLICY_KEYS, type Scenario, type Target } from './scenarios.js';
+import { AA_CONTROL_ID, POLICY_KEYS, type Scenario, type Target } from './scenarios.js';
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -267,12 +267,17 @@ export function computeChecks(rep: BenchReport): Check[] {
       const lf = findPolicyRow(rep.load, keys.load, full.id);
       if (!le && !lf && keys === POLICY_KEYS.fresh) continue;
       const rr = ratio(lf?.med?.rps, le?.med?.rps);
+      const control = findPolicyRow(rep.load, keys.load, AA_CONTROL_ID);
+      const aa = ratio(control?.med?.rps, le?.med?.rps);
+      const aaNote = Number.isFinite(aa)
+        ? `; A/A control, a second empty-profile gateway: ${f(aa)}×${perRound(control, le, 'rps')}, CPU/req ${f(ratio(control?.med?.cpuUsPerReq, le?.med?.cpuUsPerReq))}×`
+        : '';
       const other = Math.max(le?.med?.otherCpuPct ?? 0, lf?.med?.otherCpuPct ?? 0);
       const noisy = other > NOISY_OTHER_CPU_PCT ? { note: `noisy: other CPU ${other.toFixed(0)} %` } : {};
       checks.push({
         name: `(d) full policy req/s vs empty profile (openai json 0 ms, ${prompt})`,
         value: Number.isFinite(rr)
-          ? `${f(rr)}× (${f(lf?.med?.rps, 0)} vs ${f(le?.med?.rps, 0)}${perRound(lf, le, 'rps')}; CPU/req ${f(ratio(lf?.med?.cpuUsPerReq, le?.med?.cpuUsPerReq))}×)`
+          ? `${f(rr)}× (${f(lf?.med?.rps, 0)} vs ${f(le?.med?.rps, 0)}${perRound(lf, le, 'rps')}; CPU/req ${f(ratio(lf?.med?.cpuUsPerReq, le?.med?.cpuUsPerReq))}×${aaNote})`
           : 'n/a',
         threshold: `≥ ${POLICY_RPS_MIN_RATIO}×`,
         pass: Number.isFinite(rr) ? rr >= POLICY_RPS_MIN_RATIO : undefined,
@@ -465,13 +470,15 @@ export function renderMarkdown(rep: BenchReport): string {
     out.push('');
     const pp = rep.meta.policyPrompt as { chars?: number; check?: string } | undefined;
     out.push(
-      `Two more ASC gateways, same bundle, same run, same requests: OpenAI chat JSON, a system prompt and a ~1 KB user prompt of prose and code ` +
+      `More ASC gateways, same bundle, same run, same requests: OpenAI chat JSON, a system prompt and a ~1 KB user prompt of prose and code ` +
         `(${pp?.chars ?? '?'} characters; ${pp?.check ?? 'not checked'}), 0 ms upstream delay. ` +
         'Two kinds of request: the same prompt every time (the guardrails find it in their memo of texts already found clean, ' +
         'as when a coding agent resends its conversation), and a new prompt every time (4 096 prompts in turn, more than the memo holds: every text is scanned). ' +
         '`asc-empty`: guardrails pii/secrets off, no budgets, rate limits, allow-list or residency. ' +
         '`asc-full`: `models.allow` globs, `residency.regions`, guardrails (PII redact, secrets block, 3 deny patterns, maxOutputTokens 4096, maxInputTokens 100 000), ' +
         '`rateLimits` (rpm 10⁷, tpm 10¹⁰) and a `budgets` entry (1e9 USD/day, block) — all active, none reachable in a run. ' +
+        `\`${AA_CONTROL_ID}\`: the empty profile again, in its own process, loaded with the new-prompt requests in the same rounds: ` +
+        'its ratio to `asc-empty` (an A/A comparison) is how far two identical gateways differ in this run, the noise the (d) ratios are read against. ' +
         '**Added = full-policy p50 − empty-profile p50**: the cost of the policy pipeline itself.',
     );
     if (typeof rep.meta.policyEnforcement === 'string') {
@@ -488,7 +495,8 @@ export function renderMarkdown(rep: BenchReport): string {
         const l = findPolicyRow(rep.load, keys.load, t.id);
         const sq = findPolicyRow(rep.seq, keys.seq, t.id);
         const base = t.id === empty?.id;
-        if (!l && !sq && keys === POLICY_KEYS.fresh) continue;
+        // The A/A control has the new-prompt load rows only.
+        if (!l && !sq && (keys === POLICY_KEYS.fresh || t.id === AA_CONTROL_ID)) continue;
         if (!l?.med && !sq?.med) {
           dRows.push([t.label, prompt, `n/a: ${firstLine(t.available ? (l?.scenario.note ?? sq?.scenario.note ?? sq?.firstFailure) : t.note)}`, '', '', '', '', '', '', '', '', '', '']);
           continue;
@@ -504,7 +512,7 @@ export function renderMarkdown(rep: BenchReport): string {
           base ? '' : `${f(ratio(l?.med?.cpuUsPerReq, le?.med?.cpuUsPerReq))}×`,
           f(sq?.med?.p50, 3),
           f(sq?.med?.p99, 3),
-          base ? '' : f((sq?.med?.p50 ?? NaN) - (se?.med?.p50 ?? NaN), 3),
+          base || !sq ? '' : f((sq?.med?.p50 ?? NaN) - (se?.med?.p50 ?? NaN), 3),
           `${l?.med ? `${l.med.non2xx}/${l.med.errors}` : '–'}, ${sq?.med ? String(sq.med.failures) : '–'}`,
           f(l?.med?.otherCpuPct, 0),
         ]);

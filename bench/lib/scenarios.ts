@@ -11,7 +11,7 @@
 export type ApiFormat = 'openai' | 'anthropic';
 
 export interface Target {
-  /** 'direct' (the stub itself), 'floor', 'asc', 'asc-empty', 'asc-full'. */
+  /** 'direct' (the stub itself), 'floor', 'asc', 'asc-empty', 'asc-full', 'asc-empty-2'. */
   id: string;
   label: string;
   /** 'asc-policy': an ASC child with a non-default profile, measured in section (d) only. */
@@ -133,6 +133,13 @@ export interface BuildOpts {
   newPolicyPrompts?: readonly string[];
 }
 
+/**
+ * (d)'s A/A control: a second gateway with the empty profile, loaded with the new-prompt requests
+ * only, in the same rounds and rotation as the other two. Its ratio to `asc-empty` is what two
+ * identical gateways differ by in this run: the noise any (d) ratio has to be read against.
+ */
+export const AA_CONTROL_ID = 'asc-empty-2';
+
 /** The (d) keys: the same prompt on every request (a conversation resent), or a new one each time. */
 export const POLICY_KEYS = {
   resent: { load: 'openai json 0ms', seq: 'openai json' },
@@ -202,6 +209,10 @@ export function buildScenarios(targets: Target[], opts: BuildOpts): Scenario[] {
   const pb = policyBody(opts.policyPrompt ?? 'hello');
   const fresh = opts.newPolicyPrompts?.map((p) => policyBody(p));
   for (const t of policyTargets) {
+    if (t.id === AA_CONTROL_ID) {
+      if (fresh && fresh.length > 0) out.push(make(t, 'd', 'load', POLICY_KEYS.fresh.load, 'openai', 'openai', false, 0, opts.localKey, fresh[0], fresh));
+      continue;
+    }
     out.push(make(t, 'd', 'load', POLICY_KEYS.resent.load, 'openai', 'openai', false, 0, opts.localKey, pb));
     out.push(make(t, 'd', 'seq', POLICY_KEYS.resent.seq, 'openai', 'openai', false, 0, opts.localKey, pb));
     if (fresh && fresh.length > 0) {
