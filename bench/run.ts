@@ -389,11 +389,13 @@ function planLine(flags: Flags): string {
   const real = asc && !flags.standIn;
   const a = flags.delays.length * 2 * (asc ? 2 : 1);
   const c = asc ? 3 + (flags.delays.includes(0) ? 0 : 1) : 0;
-  const d = real && !flags.noPolicy ? 4 : 0;
+  const policy = real && !flags.noPolicy;
+  // (d): resent and new prompt on the empty and full profiles, plus the A/A control on new prompts.
+  const d = policy ? 5 : 0;
   const n = a + c + d;
   const loadS = n * (flags.rounds * (flags.durationS + 0.4) + flags.warmupS + 0.3);
   // Sequential series (target × scenario): (b) 3 scenarios × direct/floor/ASC, (c) 2 translated, (d) 2 × 2; ~1 ms each.
-  const series = 3 * (asc ? 3 : 2) + (asc ? 2 : 0) + d;
+  const series = 3 * (asc ? 3 : 2) + (asc ? 2 : 0) + (policy ? 4 : 0);
   const seqS = flags.rounds * series * flags.seqCount * 0.001;
   const gr = real && !flags.noGuardrails ? (flags.quick ? 1 : 3) : 0;
   const total = loadS + seqS + gr + 6 + IDLE_SETTLE.minMs / 1000;

@@ -145,6 +145,8 @@ export const GUARDRAILS_100KB_MAX_MS = 2;
 const NOISY_OTHER_CPU_PCT = 50;
 
 const f = (x: number | undefined, digits = 2): string => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
+/** A checked ratio: with a third digit when two would round it onto its threshold (0.8976 shows as 0.898, not a failing "0.90"). */
+const fChecked = (x: number, threshold: number): string => (Number(f(x)) === threshold ? f(x, 3) : f(x));
 const ratio = (a: number | undefined, b: number | undefined): number => (a !== undefined && b !== undefined && b !== 0 ? a / b : NaN);
 const firstLine = (s: string | undefined): string => (s ?? '').split('\n')[0]?.slice(0, 160) ?? '';
 
@@ -181,14 +183,14 @@ export function computeChecks(rep: BenchReport): Check[] {
       const noisy = other > NOISY_OTHER_CPU_PCT ? { note: `noisy: other CPU ${other.toFixed(0)} %` } : {};
       checks.push({
         name: `${who}req/s vs floor, ${row.scenario.key}`,
-        value: Number.isFinite(rr) ? `${f(rr)}× (${f(row.med?.rps, 0)} vs ${f(floor?.med?.rps, 0)})` : 'n/a',
+        value: Number.isFinite(rr) ? `${fChecked(rr, 0.85)}× (${f(row.med?.rps, 0)} vs ${f(floor?.med?.rps, 0)})` : 'n/a',
         threshold: '≥ 0.85×',
         pass: Number.isFinite(rr) ? rr >= 0.85 : undefined,
         ...(why && !Number.isFinite(rr) ? { note: why } : noisy),
       });
       checks.push({
         name: `${who}CPU/request vs floor, ${row.scenario.key}`,
-        value: Number.isFinite(cr) ? `${f(cr)}× (${f(row.med?.cpuUsPerReq, 0)} vs ${f(floor?.med?.cpuUsPerReq, 0)} µs)` : 'n/a',
+        value: Number.isFinite(cr) ? `${fChecked(cr, 1.25)}× (${f(row.med?.cpuUsPerReq, 0)} vs ${f(floor?.med?.cpuUsPerReq, 0)} µs)` : 'n/a',
         threshold: '≤ 1.25×',
         pass: Number.isFinite(cr) ? cr <= 1.25 : undefined,
         ...(why && !Number.isFinite(cr) ? { note: why } : noisy),
@@ -239,7 +241,7 @@ export function computeChecks(rep: BenchReport): Check[] {
       const noisy = other > NOISY_OTHER_CPU_PCT ? { note: `noisy: other CPU ${other.toFixed(0)} %` } : {};
       checks.push({
         name: `${who}(c) translated req/s, ${name} vs ${pname} (load, 0 ms)`,
-        value: Number.isFinite(rr) ? `${f(rr)}× (${f(l?.med?.rps, 0)} vs ${f(pl?.med?.rps, 0)}${perRound(l, pl, 'rps')})` : 'n/a',
+        value: Number.isFinite(rr) ? `${fChecked(rr, TRANSLATED_RPS_MIN_RATIO)}× (${f(l?.med?.rps, 0)} vs ${f(pl?.med?.rps, 0)}${perRound(l, pl, 'rps')})` : 'n/a',
         threshold: `≥ ${TRANSLATED_RPS_MIN_RATIO}×`,
         pass: Number.isFinite(rr) ? rr >= TRANSLATED_RPS_MIN_RATIO : undefined,
         ...(Number.isFinite(rr) ? noisy : { note: na ?? l?.scenario.note ?? pl?.scenario.note ?? 'no data' }),
@@ -277,7 +279,7 @@ export function computeChecks(rep: BenchReport): Check[] {
       checks.push({
         name: `(d) full policy req/s vs empty profile (openai json 0 ms, ${prompt})`,
         value: Number.isFinite(rr)
-          ? `${f(rr)}× (${f(lf?.med?.rps, 0)} vs ${f(le?.med?.rps, 0)}${perRound(lf, le, 'rps')}; CPU/req ${f(ratio(lf?.med?.cpuUsPerReq, le?.med?.cpuUsPerReq))}×${aaNote})`
+          ? `${fChecked(rr, POLICY_RPS_MIN_RATIO)}× (${f(lf?.med?.rps, 0)} vs ${f(le?.med?.rps, 0)}${perRound(lf, le, 'rps')}; CPU/req ${f(ratio(lf?.med?.cpuUsPerReq, le?.med?.cpuUsPerReq))}×${aaNote})`
           : 'n/a',
         threshold: `≥ ${POLICY_RPS_MIN_RATIO}×`,
         pass: Number.isFinite(rr) ? rr >= POLICY_RPS_MIN_RATIO : undefined,
