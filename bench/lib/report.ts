@@ -132,6 +132,9 @@ function perRound(a: LoadRow | undefined, b: LoadRow | undefined, field: 'rps' |
   return `; per round ${a.rounds.map((r, i) => f(ratio(r[field], b.rounds[i]?.[field]))).join('/')}`;
 }
 
+/** Section (a) thresholds (issue 1): ASC against the floor under load. */
+export const FLOOR_RPS_MIN_RATIO = 0.85;
+export const FLOOR_CPU_MAX_RATIO = 1.25;
 /** Section (d) thresholds. */
 export const POLICY_RPS_MIN_RATIO = 0.9;
 export const POLICY_ADDED_P50_MAX_MS = 0.3;
@@ -183,16 +186,16 @@ export function computeChecks(rep: BenchReport): Check[] {
       const noisy = other > NOISY_OTHER_CPU_PCT ? { note: `noisy: other CPU ${other.toFixed(0)} %` } : {};
       checks.push({
         name: `${who}req/s vs floor, ${row.scenario.key}`,
-        value: Number.isFinite(rr) ? `${fChecked(rr, 0.85)}× (${f(row.med?.rps, 0)} vs ${f(floor?.med?.rps, 0)})` : 'n/a',
-        threshold: '≥ 0.85×',
-        pass: Number.isFinite(rr) ? rr >= 0.85 : undefined,
+        value: Number.isFinite(rr) ? `${fChecked(rr, FLOOR_RPS_MIN_RATIO)}× (${f(row.med?.rps, 0)} vs ${f(floor?.med?.rps, 0)})` : 'n/a',
+        threshold: `≥ ${FLOOR_RPS_MIN_RATIO}×`,
+        pass: Number.isFinite(rr) ? rr >= FLOOR_RPS_MIN_RATIO : undefined,
         ...(why && !Number.isFinite(rr) ? { note: why } : noisy),
       });
       checks.push({
         name: `${who}CPU/request vs floor, ${row.scenario.key}`,
-        value: Number.isFinite(cr) ? `${fChecked(cr, 1.25)}× (${f(row.med?.cpuUsPerReq, 0)} vs ${f(floor?.med?.cpuUsPerReq, 0)} µs)` : 'n/a',
-        threshold: '≤ 1.25×',
-        pass: Number.isFinite(cr) ? cr <= 1.25 : undefined,
+        value: Number.isFinite(cr) ? `${fChecked(cr, FLOOR_CPU_MAX_RATIO)}× (${f(row.med?.cpuUsPerReq, 0)} vs ${f(floor?.med?.cpuUsPerReq, 0)} µs)` : 'n/a',
+        threshold: `≤ ${FLOOR_CPU_MAX_RATIO}×`,
+        pass: Number.isFinite(cr) ? cr <= FLOOR_CPU_MAX_RATIO : undefined,
         ...(why && !Number.isFinite(cr) ? { note: why } : noisy),
       });
     }
