@@ -134,13 +134,43 @@ export function decisionsJson(decisions: readonly Decision[]): string {
     const d = decisions[i] as Decision;
     let json = FROZEN_DECISION_JSON.get(d);
     if (json === undefined) {
-      // `?? 'null'` as JSON.stringify writes a hole; only objects can be WeakMap keys (a primitive is "frozen").
-      json = JSON.stringify(d) ?? 'null';
+      json = decisionJson(d);
       if (typeof d === 'object' && d !== null && Object.isFrozen(d)) FROZEN_DECISION_JSON.set(d, json);
     }
     out += i === 0 ? json : `,${json}`;
   }
   return `${out}]`;
+}
+
+/**
+ * `JSON.stringify(d)`. A decision made per request (a rate-limit reservation, a guardrail's
+ * counts) has the shape every decision is built with, `{ rule, outcome, detail? }`: written out
+ * member by member it costs about a third of what `JSON.stringify` takes on a fresh object
+ * (measured 60 against 210 ns), and a full profile makes one on every request. Anything else, or
+ * a string that needs escaping, goes to `JSON.stringify`.
+ */
+function decisionJson(d: Decision): string {
+  if (typeof d === 'object' && d !== null && Object.getPrototypeOf(d) === Object.prototype && (d as { toJSON?: unknown }).toJSON === undefined) {
+    const { rule, outcome, detail } = d;
+    if (typeof rule === 'string' && typeof outcome === 'string' && (detail === undefined || typeof detail === 'string') && hasDecisionKeys(d, detail !== undefined)) {
+      const head = `{"rule":${jsonString(rule)},"outcome":${jsonString(outcome)}`;
+      return detail === undefined ? `${head}}` : `${head},"detail":${jsonString(detail)}}`;
+    }
+  }
+  // `?? 'null'` as JSON.stringify writes a hole.
+  return JSON.stringify(d) ?? 'null';
+}
+
+/** Own enumerable keys exactly `rule`, `outcome` and, when present, `detail`, in that order: JSON.stringify's order. */
+function hasDecisionKeys(d: object, withDetail: boolean): boolean {
+  const keys = Object.keys(d);
+  return keys.length === (withDetail ? 3 : 2) && keys[0] === 'rule' && keys[1] === 'outcome' && (!withDetail || keys[2] === 'detail');
+}
+
+/** Printable ASCII other than `"` and `\`: what JSON.stringify writes unchanged. */
+const JSON_VERBATIM = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+function jsonString(s: string): string {
+  return JSON_VERBATIM.test(s) ? `"${s}"` : JSON.stringify(s);
 }
 
 /**

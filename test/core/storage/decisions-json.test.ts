@@ -26,6 +26,28 @@ describe('decisionsJson', () => {
     );
   });
 
+  it('writes what JSON.stringify writes for objects of other shapes: keys in another order, extra or missing keys, values that are not strings', () => {
+    const value = fc.oneof(text, fc.integer(), fc.constant(null), fc.constant(undefined), fc.boolean());
+    const key = fc.constantFrom('rule', 'outcome', 'detail', 'extra', 'toString');
+    fc.assert(
+      fc.property(fc.array(fc.tuple(key, value), { maxLength: 5 }), fc.boolean(), (entries, freeze) => {
+        const d = Object.fromEntries(entries) as unknown as Decision;
+        if (freeze) Object.freeze(d);
+        expect(decisionsJson([d, d])).toBe(JSON.stringify([d, d]));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a decision with its own toJSON, or made from a class, is written as JSON.stringify writes it', () => {
+    class Made {
+      constructor(readonly rule: string, readonly outcome: string) {}
+    }
+    const withToJson = { rule: 'r', outcome: 'allow', toJSON: () => 'custom' } as unknown as Decision;
+    const made = new Made('r', 'allow') as unknown as Decision;
+    expect(decisionsJson([withToJson, made])).toBe(JSON.stringify([withToJson, made]));
+  });
+
   it('a decision that is not frozen is written as it is now, not as it was', () => {
     const d: Decision = { rule: 'rate_limits', outcome: 'allow', detail: 'reserved 10 tokens' };
     expect(decisionsJson([d])).toBe(JSON.stringify([d]));
