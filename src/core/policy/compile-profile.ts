@@ -1,4 +1,5 @@
 import type { Budget, Profile } from '../../shared/policy-schema.js';
+import type { Decision } from '../../shared/trace.js';
 import { assertTimeZone, DEFAULT_RESERVATION_CEILING_USD } from './budget-ledger.js';
 import { compileGuardrails, type CompiledGuardrails } from './guardrails/compile-guardrails.js';
 import { compileModelAllowList } from './model-glob.js';
@@ -19,6 +20,12 @@ export interface CompiledProfilePolicy {
   readonly budgets: readonly Budget[];
   readonly reservationCeilingUsd: number;
   readonly rateLimits: RateLimits | undefined;
+  /**
+   * The decision a request admitted under the rate limits records: the limits it was admitted
+   * under, the same frozen object for every request of the profile. What a request reserved is
+   * bookkeeping, reconciled when it ends; a denial says what was wanted and what was free.
+   */
+  readonly rateLimitsAllowed: Decision | null;
   readonly prices: PriceOverrides | undefined;
 }
 
@@ -43,8 +50,15 @@ export function compileProfilePolicy(profile: Profile): CompiledProfilePolicy {
     budgets: profile.budgets ?? [],
     reservationCeilingUsd: profile.reservationCeilingUsd ?? DEFAULT_RESERVATION_CEILING_USD,
     rateLimits: profile.rateLimits,
+    rateLimitsAllowed: rateLimitsAllowedDecision(profile.rateLimits),
     prices: profile.prices,
   };
   compiledCache.set(profile, compiled);
   return compiled;
+}
+
+function rateLimitsAllowedDecision(limits: RateLimits | undefined): Decision | null {
+  if (limits === undefined) return null;
+  const set = (['rpm', 'tpm'] as const).filter((k) => limits[k] !== undefined).map((k) => `${k} ${limits[k]}`);
+  return Object.freeze({ rule: 'rate_limits', outcome: 'allow', detail: set.length > 0 ? `within ${set.join(', ')}` : 'no limit set' } as const);
 }

@@ -27,7 +27,9 @@ export interface RateReservation {
 
 export type AdmitResult =
   | { ok: true; reservation: RateReservation }
-  | { ok: false; retryAfterSeconds: number; limit: 'rpm' | 'tpm' };
+  | { ok: false; retryAfterSeconds: number; limit: 'rpm'; tokensWanted?: undefined; tokensFree?: undefined }
+  /** `tokensFree` may be negative: earlier requests used more than they reserved. */
+  | { ok: false; retryAfterSeconds: number; limit: 'tpm'; tokensWanted: number; tokensFree: number };
 
 interface Bucket {
   capacity: number;
@@ -86,7 +88,9 @@ export class RateLimiter {
       refill(tok, tpm, nowMs);
       // Oversized requests need a full bucket rather than an impossible amount.
       const needed = Math.min(tokensWanted, tok.capacity);
-      if (tok.level < needed) return { ok: false, retryAfterSeconds: secondsUntil(tok, needed), limit: 'tpm' };
+      if (tok.level < needed) {
+        return { ok: false, retryAfterSeconds: secondsUntil(tok, needed), limit: 'tpm', tokensWanted, tokensFree: Math.floor(tok.level) };
+      }
     }
 
     if (req) req.level -= 1;

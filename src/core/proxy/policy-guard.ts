@@ -72,10 +72,11 @@ export function createPolicyGuard(deps: PolicyGuardDeps): PolicyGuard {
     const rate = compiled.rateLimits ? rateLimiter.admit(tenant, compiled.rateLimits, inputTokens + outputTokens, input.nowMs) : null;
     if (rate !== null) {
       if (!rate.ok) {
-        decisions.push({ rule: 'rate_limits', outcome: 'deny', detail: `${rate.limit} limit; retry after ${rate.retryAfterSeconds}s` });
+        const wanted = rate.limit === 'tpm' ? `: ${rate.tokensWanted} tokens wanted, ${rate.tokensFree} free` : '';
+        decisions.push({ rule: 'rate_limits', outcome: 'deny', detail: `${rate.limit} limit${wanted}; retry after ${rate.retryAfterSeconds}s` });
         return { ok: false, error: rateLimitedError(rate, tenant), decisions };
       }
-      decisions.push({ rule: 'rate_limits', outcome: 'allow', detail: `reserved ${inputTokens + outputTokens} tokens` });
+      if (compiled.rateLimitsAllowed !== null) decisions.push(compiled.rateLimitsAllowed);
     }
 
     let budget: ReturnType<BudgetLedger['admit']> | null = null;

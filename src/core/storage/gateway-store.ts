@@ -2,6 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Trace } from '../../shared/trace.js';
+import { BoundedCache } from '../bounded-cache.js';
 import {
   AUDIT_EVENT_TYPES,
   GENESIS_HASH,
@@ -20,6 +21,7 @@ import { assertReadableSchema, migrate } from './schema.js';
 import { scrubSecrets } from './secret-scrub.js';
 import {
   AUDIT_LINK_INDEX,
+  DECISION_LIST_INDEX,
   isDeniedTrace,
   mapRowToTrace,
   normalizeIsoTime,
@@ -28,9 +30,12 @@ import {
   requestAuditDetailFromRow,
   requestAuditDetailJson,
   scrubTraceForStorage,
+  sharedDecisionList,
   TRACE_INSERT_COLUMNS,
   traceInsertValues,
+  traceReadColumns,
   type RequestAuditColumns,
+  type SharedDecisionList,
   type TraceRow,
 } from './trace-rows.js';
 
@@ -43,6 +48,8 @@ export const DATABASE_FILE_NAME = 'asc.db';
 export const DEFAULT_FLUSH_INTERVAL_MS = 25;
 export const MAX_FLUSH_INTERVAL_MS = 250;
 export const DEFAULT_MAX_PENDING = 100_000;
+/** Shared decision lists whose row ids the writer remembers; a laptop's profiles make a few dozen. */
+const MAX_REMEMBERED_LISTS = 4096;
 const PAGE_SIZE = 16_384;
 
 export type SpendGrouping = 'tenant' | 'model' | 'provider' | 'day';
@@ -132,7 +139,7 @@ export class StoreStateError extends Error {
 }
 
 type Pending =
-  | { kind: 'trace'; values: unknown[]; audit: PendingAudit }
+  | { kind: 'trace'; values: unknown[]; list: SharedDecisionList | null; audit: PendingAudit }
   | { kind: 'audit'; audit: PendingAudit };
 
 interface PendingAudit {
@@ -163,7 +170,7 @@ function auditEntriesSql(where = '1'): string {
     UNION ALL
     SELECT * FROM (
       SELECT audit_seq AS seq, started_at AS at, audit_type AS type, tenant, profile_version, NULL AS detail,
-        audit_prev_hash AS prev_hash, audit_hash AS hash, ${REQUEST_AUDIT_COLUMNS.join(', ')}
+        audit_prev_hash AS prev_hash, audit_hash AS hash, ${traceReadColumns(REQUEST_AUDIT_COLUMNS)}
       FROM traces WHERE audit_seq IS NOT NULL
     ) WHERE ${where}`;
 }
@@ -245,7 +252,21 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
       `SELECT seq, hash FROM (SELECT seq, hash FROM audit_log UNION ALL SELECT audit_seq, audit_hash FROM traces WHERE audit_seq IS NOT NULL) ORDER BY seq DESC LIMIT 1`,
     ),
     lastCheckpoint: db.prepare(`SELECT seq, hash, at, checkpoint_hash FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`),
+    findList: isReadonly ? null : db.prepare(`SELECT id FROM decision_lists WHERE json = ?`).pluck(),
+    insertList: isReadonly ? null : db.prepare(`INSERT INTO decision_lists (json) VALUES (?)`),
   };
+  /** Row ids of shared decision lists, by JSON, as committed. */
+  const listIds = new BoundedCache<string, number>(MAX_REMEMBERED_LISTS);
+  /** Ids found or made by the batch being written: remembered only once it commits. */
+  const batchListIds = new Map<string, number>();
+
+  function listId(list: SharedDecisionList): number {
+    const known = listIds.get(list.json) ?? batchListIds.get(list.json);
+    if (known !== undefined) return known;
+    const id = (stmt.findList!.get(list.json) as number | undefined) ?? Number(stmt.insertList!.run(list.json).lastInsertRowid);
+    batchListIds.set(list.json, id);
+    return id;
+  }
 
   let queue: Pending[] = [];
   let timer: NodeJS.Timeout | null = null;
@@ -278,6 +299,7 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
         // The request's audit entry is part of its trace row. A repeated trace id is ignored, and
         // so is its entry: one request, one entry.
         const values = item.values;
+        if (item.list !== null) values[DECISION_LIST_INDEX] = listId(item.list);
         values[AUDIT_LINK_INDEX] = link.seq;
         values[AUDIT_LINK_INDEX + 1] = item.audit.type;
         values[AUDIT_LINK_INDEX + 2] = head.hash;
@@ -334,9 +356,13 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
     try {
       info = writeBatch.immediate(batch);
     } catch (e) {
+      // Rolled back: the list rows this batch made are gone, so are their ids.
+      batchListIds.clear();
       queue = batch.concat(queue);
       throw e;
     }
+    for (const [json, id] of batchListIds) listIds.set(json, id);
+    batchListIds.clear();
     opts.onFlush?.({ ...info, durationMs: performance.now() - started });
   }
 
@@ -378,10 +404,12 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
     recordTrace(given, capturedBody) {
       assertWritable();
       const trace = scrubTraceForStorage(given);
-      const values = traceInsertValues(trace, capturedBody ?? null);
+      const list = sharedDecisionList(trace.decisions);
+      const values = traceInsertValues(trace, capturedBody ?? null, list);
       enqueue({
         kind: 'trace',
         values,
+        list,
         audit: {
           at: values[1] as string, // started_at, normalised
           type: isDeniedTrace(trace) ? 'request.denied' : 'request.served',
@@ -414,7 +442,7 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
     recentTraces(limit) {
       beforeRead();
       const n = Math.max(0, Math.floor(limit));
-      const rows = db.prepare(`SELECT * FROM traces ORDER BY started_at DESC, rowid DESC LIMIT ?`).all(n) as TraceRow[];
+      const rows = db.prepare(`SELECT ${traceReadColumns(TRACE_INSERT_COLUMNS)} FROM traces ORDER BY started_at DESC, rowid DESC LIMIT ?`).all(n) as TraceRow[];
       return rows.map(mapRowToTrace);
     },
 

@@ -80,6 +80,16 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE traces ADD COLUMN audit_hash TEXT;
   CREATE UNIQUE INDEX traces_audit_seq ON traces (audit_seq) WHERE audit_seq IS NOT NULL;
   `,
+  // 3: a list of decisions shared by many requests (the same profile, model and route) is stored
+  // once, and a trace row names it instead of repeating its JSON: a full profile's list is ~300
+  // bytes on every request otherwise. Rows written before keep their JSON in traces.decisions.
+  `
+  CREATE TABLE decision_lists (
+    id INTEGER PRIMARY KEY,
+    json TEXT NOT NULL UNIQUE
+  );
+  ALTER TABLE traces ADD COLUMN decision_list_id INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

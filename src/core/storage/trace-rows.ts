@@ -29,6 +29,7 @@ export interface TraceRow {
   cost_usd: number | null;
   cost_note: string | null;
   attempts: string;
+  /** The decisions' JSON; empty when `decision_list_id` names a shared list instead (schema 3 on). */
   decisions: string;
   warnings: string;
   captured_body: string | null;
@@ -37,6 +38,8 @@ export interface TraceRow {
   audit_type: string | null;
   audit_prev_hash: string | null;
   audit_hash: string | null;
+  /** A row of `decision_lists` holding this request's decisions, when they are a list shared by many requests. */
+  decision_list_id: number | null;
 }
 
 /**
@@ -64,7 +67,7 @@ export const TRACE_INSERT_COLUMNS = [
   'id', 'started_at', 'ended_at', 'tenant', 'profile_version', 'client_key_id', 'route', 'method', 'model_requested',
   'model_used', 'provider_id', 'provider_region', 'credential_fingerprint', 'status', 'error_code', 'latency_ms', 'ttft_ms',
   'streamed', 'input_tokens', 'output_tokens', 'cached_input_tokens', 'cache_write_tokens', 'cost_usd', 'cost_note',
-  'attempts', 'decisions', 'warnings', 'captured_body', 'audit_seq', 'audit_type', 'audit_prev_hash', 'audit_hash',
+  'attempts', 'decisions', 'warnings', 'captured_body', 'audit_seq', 'audit_type', 'audit_prev_hash', 'audit_hash', 'decision_list_id',
 ] as const satisfies readonly (keyof TraceRow)[];
 
 /**
@@ -73,13 +76,31 @@ export const TRACE_INSERT_COLUMNS = [
  */
 export const AUDIT_LINK_INDEX = TRACE_INSERT_COLUMNS.indexOf('audit_seq');
 
+/** Where `traceInsertValues` leaves the shared decision list's row id for the writer to fill in. */
+export const DECISION_LIST_INDEX = TRACE_INSERT_COLUMNS.indexOf('decision_list_id');
+
+/**
+ * The `traces` columns as read back, `decisions` resolved: a row that names a shared list reads
+ * the list's JSON (null if that row is gone, which reads as no decisions). For `SELECT` lists.
+ */
+export function traceReadColumns(columns: readonly (keyof TraceRow)[], table = 'traces'): string {
+  return columns
+    .map((c) =>
+      c === 'decisions'
+        ? `CASE WHEN ${table}.decision_list_id IS NULL THEN ${table}.decisions ELSE (SELECT json FROM decision_lists WHERE id = ${table}.decision_list_id) END AS decisions`
+        : `${table}.${c}`,
+    )
+    .join(', ');
+}
+
 /**
  * A trace as the positional parameters of the traces INSERT, in `TRACE_INSERT_COLUMNS` order, the
- * audit link left null. better-sqlite3 binds an array about a third faster than named parameters
- * looked up on an object, and the batch writer runs on the event loop. Give it a trace from
- * `scrubTraceForStorage`.
+ * audit link and the decision list's id left null. better-sqlite3 binds an array about a third
+ * faster than named parameters looked up on an object, and the batch writer runs on the event loop.
+ * Give it a trace from `scrubTraceForStorage`; with `sharedList` (its decisions' shared list) the
+ * decisions column is left empty for the list's id.
  */
-export function traceInsertValues(trace: Trace, capturedBody: string | null): unknown[] {
+export function traceInsertValues(trace: Trace, capturedBody: string | null, sharedList: SharedDecisionList | null = null): unknown[] {
   return [
     trace.id,
     normalizeIsoTime(trace.startedAt),
@@ -106,14 +127,55 @@ export function traceInsertValues(trace: Trace, capturedBody: string | null): un
     trace.costUsd,
     trace.costNote,
     JSON.stringify(trace.attempts),
-    decisionsJson(trace.decisions),
+    sharedList === null ? decisionsJson(trace.decisions) : '',
     JSON.stringify(trace.warnings),
     capturedBody,
     null,
     null,
     null,
     null,
+    null,
   ];
+}
+
+/**
+ * A list of decisions every element of which is shared (frozen), as most requests' lists are: the
+ * allow-list's and residency's per profile and model, the output clamp's and the rate limits' per
+ * profile. Such a list is stored once, in `decision_lists`, and a trace row holds its id: a full
+ * profile's list is ~300 bytes of JSON, written on every request otherwise. One object per distinct
+ * sequence of decision objects; `json` is `JSON.stringify` of the list.
+ */
+export interface SharedDecisionList {
+  readonly json: string;
+}
+
+interface ListNode extends SharedDecisionList {
+  /** The list's JSON without its closing `]`, to extend. */
+  readonly open: string;
+  readonly next: WeakMap<Decision, ListNode>;
+}
+
+/** Lists by their decisions, one level per position; entries go when their decisions do. */
+const LIST_ROOTS = new WeakMap<Decision, ListNode>();
+
+/** The shared list these decisions are, or null when any of them was made for one request only. */
+export function sharedDecisionList(decisions: readonly Decision[]): SharedDecisionList | null {
+  if (decisions.length === 0) return null;
+  let level = LIST_ROOTS;
+  let node: ListNode | undefined;
+  for (let i = 0; i < decisions.length; i++) {
+    const d = decisions[i] as Decision;
+    let found = level.get(d);
+    if (found === undefined) {
+      if (typeof d !== 'object' || d === null || !Object.isFrozen(d)) return null;
+      const open = `${node === undefined ? '[' : `${node.open},`}${decisionJson(d)}`;
+      found = { open, json: `${open}]`, next: new WeakMap() };
+      level.set(d, found);
+    }
+    node = found;
+    level = found.next;
+  }
+  return node ?? null;
 }
 
 /**

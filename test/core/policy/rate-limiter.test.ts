@@ -29,7 +29,7 @@ describe('RateLimiter', () => {
     expect(rl.admit('t', { tpm: 6000 }, 5000, T0).ok).toBe(true);
     const denied = rl.admit('t', { tpm: 6000 }, 2000, T0);
     // 1000 missing at 100 tokens/s → 10 s.
-    expect(denied).toEqual({ ok: false, retryAfterSeconds: 10, limit: 'tpm' });
+    expect(denied).toEqual({ ok: false, retryAfterSeconds: 10, limit: 'tpm', tokensWanted: 2000, tokensFree: 1000 });
   });
 
   it('reconciling with real usage returns unused reserved tokens', () => {

@@ -23,6 +23,8 @@ function writeSchema1Database(traces: Trace[]): void {
   openGatewayStore({ dataDir: dir }).close();
   const db = new Database(join(dir, 'asc.db'));
   db.exec(`
+    ALTER TABLE traces DROP COLUMN decision_list_id;
+    DROP TABLE decision_lists;
     DROP INDEX traces_audit_seq;
     ALTER TABLE traces DROP COLUMN audit_seq;
     ALTER TABLE traces DROP COLUMN audit_type;
