@@ -253,12 +253,15 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
     ),
     lastCheckpoint: db.prepare(`SELECT seq, hash, at, checkpoint_hash FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`),
     findList: isReadonly ? null : db.prepare(`SELECT id FROM decision_lists WHERE json = ?`).pluck(),
-    insertList: isReadonly ? null : db.prepare(`INSERT INTO decision_lists (json) VALUES (?)`),
+    insertList: isReadonly ? null : db.prepare(`INSERT INTO decision_lists (json, last_used) VALUES (?, '')`),
+    touchList: isReadonly ? null : db.prepare(`UPDATE decision_lists SET last_used = @at WHERE id = @id AND last_used < @at`),
   };
   /** Row ids of shared decision lists, by JSON, as committed. */
   const listIds = new BoundedCache<string, number>(MAX_REMEMBERED_LISTS);
   /** Ids found or made by the batch being written: remembered only once it commits. */
   const batchListIds = new Map<string, number>();
+  /** Lists named by the batch being written, for their `last_used`. */
+  const batchUsedLists = new Set<number>();
 
   function listId(list: SharedDecisionList): number {
     const known = listIds.get(list.json) ?? batchListIds.get(list.json);
@@ -287,6 +290,8 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
     const insertAudit = stmt.insertAudit!;
     let head = readChainHead();
     const startSeq = head.seq;
+    /** The latest started_at of a trace in this batch that names a list: an upper bound for each list's. */
+    let lastStarted = '';
     let traces = 0;
     /** The link `a` gets as the next entry; the chain moves on only once its row is written. */
     const nextLink = (a: PendingAudit): { seq: number; hash: string } => {
@@ -299,7 +304,12 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
         // The request's audit entry is part of its trace row. A repeated trace id is ignored, and
         // so is its entry: one request, one entry.
         const values = item.values;
-        if (item.list !== null) values[DECISION_LIST_INDEX] = listId(item.list);
+        if (item.list !== null) {
+          const id = listId(item.list);
+          values[DECISION_LIST_INDEX] = id;
+          batchUsedLists.add(id);
+          if ((values[1] as string) > lastStarted) lastStarted = values[1] as string;
+        }
         values[AUDIT_LINK_INDEX] = link.seq;
         values[AUDIT_LINK_INDEX + 1] = item.audit.type;
         values[AUDIT_LINK_INDEX + 2] = head.hash;
@@ -313,6 +323,8 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
       head = link;
     }
     if (head.seq !== startSeq) stmt.upsertHead!.run(head.seq, head.hash);
+    for (const id of batchUsedLists) stmt.touchList!.run({ at: lastStarted, id });
+    batchUsedLists.clear();
     return { traces, audit: head.seq - startSeq };
   });
 
@@ -358,12 +370,23 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
     } catch (e) {
       // Rolled back: the list rows this batch made are gone, so are their ids.
       batchListIds.clear();
+      batchUsedLists.clear();
       queue = batch.concat(queue);
       throw e;
     }
     for (const [json, id] of batchListIds) listIds.set(json, id);
     batchListIds.clear();
     opts.onFlush?.({ ...info, durationMs: performance.now() - started });
+  }
+
+  /**
+   * Removes the decision lists last named before the cutoff, once no trace from before it is left:
+   * every trace that could name such a list is then gone (a list's `last_used` is at least the
+   * started_at of each trace naming it). The writer forgets the ids it knew, removed or not.
+   */
+  function pruneDecisionLists(cutoff: string): void {
+    if (db.prepare(`SELECT 1 FROM traces WHERE started_at < ? LIMIT 1`).get(cutoff) !== undefined) return;
+    if (db.prepare(`DELETE FROM decision_lists WHERE last_used < ?`).run(cutoff).changes > 0) listIds.clear();
   }
 
   /** Reads on the writing store see everything recorded so far. */
@@ -569,7 +592,10 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
         const firstKept = db.prepare(`SELECT MIN(seq) AS seq FROM (${auditEntriesSql('at >= @cutoff')})`).get({ cutoff }) as { seq: number | null };
         const lastRemoved = firstKept.seq !== null ? firstKept.seq - 1 : ((stmt.lastAudit.get() as { seq: number } | undefined)?.seq ?? 0);
         const checkpoint = (stmt.lastCheckpoint.get() as AuditCheckpoint | undefined) ?? null;
-        if (lastRemoved <= (checkpoint?.seq ?? 0)) return { removedTraces, removedAudit: 0 };
+        if (lastRemoved <= (checkpoint?.seq ?? 0)) {
+          pruneDecisionLists(cutoff);
+          return { removedTraces, removedAudit: 0 };
+        }
         // Sign off only a prefix that verifies: pruning must not launder a tampered entry.
         const prefix = db.prepare(`${auditEntriesSql('seq <= @last')} ORDER BY seq`).iterate({ last: lastRemoved }) as IterableIterator<AuditUnionRow>;
         let check;
@@ -592,6 +618,7 @@ export function openGatewayStore(opts: OpenGatewayStoreOptions): GatewayStore {
         db.prepare(
           `INSERT INTO audit_checkpoints (seq, hash, at, checkpoint_hash, pruned_at, removed_entries) VALUES (?, ?, ?, ?, ?, ?)`,
         ).run(last.seq, last.hash, last.at, hashCheckpoint(last), new Date().toISOString(), removedAudit);
+        pruneDecisionLists(cutoff);
         return { removedTraces, removedAudit };
       }).immediate();
     },

@@ -83,10 +83,13 @@ const MIGRATIONS: readonly string[] = [
   // 3: a list of decisions shared by many requests (the same profile, model and route) is stored
   // once, and a trace row names it instead of repeating its JSON: a full profile's list is ~300
   // bytes on every request otherwise. Rows written before keep their JSON in traces.decisions.
+  // last_used: the latest started_at of a trace naming the list, so retention can remove a list
+  // once every trace that could name it is gone.
   `
   CREATE TABLE decision_lists (
     id INTEGER PRIMARY KEY,
-    json TEXT NOT NULL UNIQUE
+    json TEXT NOT NULL UNIQUE,
+    last_used TEXT NOT NULL
   );
   ALTER TABLE traces ADD COLUMN decision_list_id INTEGER;
   `,

@@ -40,6 +40,7 @@ function query<T>(sql: string): T[] {
 }
 const rawColumns = () => query<{ decisions: string; decision_list_id: number | null }>(`SELECT decisions, decision_list_id FROM traces ORDER BY rowid`);
 const lists = () => query<{ id: number; json: string }>(`SELECT id, json FROM decision_lists ORDER BY id`);
+const lastUsed = () => query<{ id: number; last_used: string }>(`SELECT id, last_used FROM decision_lists ORDER BY id`);
 
 function edit(sql: string, ...params: unknown[]): void {
   const db = new Database(join(dir, 'asc.db'));
@@ -153,10 +154,72 @@ describe('shared decision lists in storage', () => {
 
     edit(`DELETE FROM fail_next`);
     // Another list takes id 1 first: a retry that kept the rolled-back id would now name it.
-    edit(`INSERT INTO decision_lists (json) VALUES ('[{"rule":"other","outcome":"skip"}]')`);
+    edit(`INSERT INTO decision_lists (json, last_used) VALUES ('[{"rule":"other","outcome":"skip"}]', '')`);
     store.flush();
     expect(store.recentTraces(1)[0]?.decisions).toEqual(trace.decisions);
     expect(rawColumns()[0]?.decision_list_id).toBe(2);
     expect(store.verifyAudit()).toEqual({ ok: true, entries: 1 });
+  });
+});
+
+describe('retention of shared decision lists', () => {
+  const named = (m: number, decisions: Decision[]) => makeTrace({ startedAt: minutesAfterBase(m), decisions });
+
+  it('note the latest start of a request naming each list', () => {
+    store.recordTrace(named(0, [allowModel]));
+    store.recordTrace(named(5, [allowModel, resident]));
+    store.flush();
+    store.recordTrace(named(9, [allowModel]));
+    store.flush();
+    // Per batch, the batch's latest start: an upper bound, so a list is never removed early.
+    expect(lastUsed()).toEqual([
+      { id: 1, last_used: minutesAfterBase(9) },
+      { id: 2, last_used: minutesAfterBase(5) },
+    ]);
+  });
+
+  it('removes a list once every request that named it is pruned, and keeps the ones still named', () => {
+    store.recordTrace(named(0, [allowModel, resident]));
+    store.flush();
+    store.recordTrace(named(60, [allowModel]));
+    store.flush();
+    store.recordTrace(named(120, [allowModel]));
+    store.flush();
+
+    expect(store.pruneOlderThan(minutesAfterBase(90))).toEqual({ removedTraces: 2, removedAudit: 2 });
+    expect(lists().map((l) => l.json)).toEqual([JSON.stringify([allowModel])]);
+
+    // The removed list comes back under a new id; the writer does not name the old one.
+    const again = named(180, [allowModel, resident]);
+    store.recordTrace(again);
+    store.flush();
+    expect(store.recentTraces(1)[0]?.decisions).toEqual(again.decisions);
+    expect(store.verifyAudit()).toMatchObject({ ok: true });
+  });
+
+  it('keeps every list while requests from before the cutoff are still kept (a broken chain is not pruned)', () => {
+    store.recordTrace(named(0, [allowModel, resident]));
+    store.recordTrace(named(1, [allowModel, resident]));
+    store.flush();
+    store.recordTrace(named(120, [allowModel]));
+    store.flush();
+    edit(`UPDATE traces SET model_used = 'gpt-4o' WHERE audit_seq = 1`);
+
+    expect(store.pruneOlderThan(minutesAfterBase(90))).toEqual({ removedTraces: 0, removedAudit: 0 });
+    expect(lists()).toHaveLength(2);
+    expect(store.recentTraces(3).map((t) => t.decisions)).toEqual([[allowModel], [allowModel, resident], [allowModel, resident]]);
+  });
+
+  it('keeps a list while a request from before the cutoff is kept, recorded after a newer one', () => {
+    store.recordTrace(named(120, [allowModel]));
+    store.flush();
+    const late = named(0, [allowModel, resident]);
+    store.recordTrace(late);
+    store.flush();
+
+    // The chain keeps the late one (its entry follows one from after the cutoff), and so its list.
+    store.pruneOlderThan(minutesAfterBase(90));
+    expect(lists()).toHaveLength(2);
+    expect(store.recentTraces(2).map((t) => t.decisions)).toEqual([[allowModel], late.decisions]);
   });
 });
