@@ -205,11 +205,11 @@ export function decisionsJson(decisions: readonly Decision[]): string {
 }
 
 /**
- * `JSON.stringify(d)`. A decision made per request (a rate-limit reservation, a guardrail's
- * counts) has the shape every decision is built with, `{ rule, outcome, detail? }`: written out
- * member by member it costs less than half of what `JSON.stringify` takes (measured on a list of one
- * fresh decision: 112 against 250 ns), and a full profile makes one on every request. Anything
- * else, or a string that needs escaping, goes to `JSON.stringify`.
+ * `JSON.stringify(d)`. A decision made per request (a guardrail's counts, a clamp of the client's
+ * own value, a denial) has the shape every decision is built with, `{ rule, outcome, detail? }`:
+ * written out member by member it costs less than half of what `JSON.stringify` takes (measured on
+ * a list of one fresh decision: 112 against 250 ns). Anything else, or a string that needs
+ * escaping, goes to `JSON.stringify`.
  */
 function decisionJson(d: Decision): string {
   if (typeof d === 'object' && d !== null && Object.getPrototypeOf(d) === Object.prototype && (d as { toJSON?: unknown }).toJSON === undefined) {

@@ -1,10 +1,9 @@
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openGatewayStore, type GatewayStore } from '../../../src/core/storage/index.js';
 import { sharedDecisionList } from '../../../src/core/storage/trace-rows.js';
 import type { Decision } from '../../../src/shared/trace.js';
 import { makeTrace, minutesAfterBase } from './fixtures/make-trace.js';
+import { editDatabase, queryDatabase } from './fixtures/raw-database.js';
 import { makeTempDir } from './fixtures/temp-dir.js';
 
 let dir: string;
@@ -30,26 +29,12 @@ const withinLimits = Object.freeze({ rule: 'rate_limits', outcome: 'allow', deta
 /** Made for one request. */
 const redacted = (n: number): Decision => ({ rule: 'guardrails.pii', outcome: 'redact', detail: `EMAIL×${n}` });
 
-function query<T>(sql: string): T[] {
-  const db = new Database(join(dir, 'asc.db'), { readonly: true });
-  try {
-    return db.prepare(sql).all() as T[];
-  } finally {
-    db.close();
-  }
-}
+const query = <T>(sql: string): T[] => queryDatabase<T>(dir, sql);
 const rawColumns = () => query<{ decisions: string; decision_list_id: number | null }>(`SELECT decisions, decision_list_id FROM traces ORDER BY rowid`);
 const lists = () => query<{ id: number; json: string }>(`SELECT id, json FROM decision_lists ORDER BY id`);
 const lastUsed = () => query<{ id: number; last_used: string }>(`SELECT id, last_used FROM decision_lists ORDER BY id`);
 
-function edit(sql: string, ...params: unknown[]): void {
-  const db = new Database(join(dir, 'asc.db'));
-  try {
-    db.prepare(sql).run(...params);
-  } finally {
-    db.close();
-  }
-}
+const edit = (sql: string, ...params: unknown[]): void => editDatabase(dir, sql, ...params);
 
 describe('sharedDecisionList', () => {
   it('is one object per sequence of shared decisions, holding the JSON of the list', () => {

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashAuditEntry, openGatewayStore } from '../../../src/core/storage/index.js';
 import { makeTrace, minutesAfterBase } from './fixtures/make-trace.js';
+import { editDatabase } from './fixtures/raw-database.js';
 import { makeTempDir } from './fixtures/temp-dir.js';
 
 let dir: string;
@@ -22,9 +23,7 @@ beforeEach(() => {
 afterEach(() => cleanup());
 
 function tamper(sql: string, ...params: unknown[]): void {
-  const db = new Database(join(dir, 'asc.db'));
-  db.prepare(sql).run(...params);
-  db.close();
+  editDatabase(dir, sql, ...params);
 }
 
 function verify() {
