@@ -19,8 +19,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
-import { checkReply, describeError, runLoad, runSequential, send, type LoadSample } from './lib/measure.js';
-import { killAllNow, memMb, sleep, spawnServer, stopAll, type Child } from './lib/procs.js';
+import { checkReply, describeError, mergeSlices, runLoad, runSequential, send, type LoadSample } from './lib/measure.js';
+import { killAllNow, memMb, sleep, spawnServer, stopAll, stopChild, type Child } from './lib/procs.js';
 import { computeChecks, medianLoad, medianSeq, renderMarkdown, seqStats, type BenchReport, type LoadRow, type MemRow, type SeqRow } from './lib/report.js';
 import { buildCliBundle, compile } from './lib/build.js';
 import { AA_CONTROL_ID, buildScenarios, headersFor, policyBody, type Scenario, type Target } from './lib/scenarios.js';
@@ -41,7 +41,11 @@ const USAGE = `Usage: npx tsx bench/run.ts [options]
   --no-asc           skip ASC entirely (and (d) and the guardrail cost)
   --no-policy        skip section (d) (the asc-empty / asc-full gateways)
   --no-guardrails    skip the guardrail cost measurement
-  --out DIR          where latest.md / latest.json go (default bench/results)`;
+  --out DIR          where latest.md / latest.json go (default bench/results)
+  --slice S          cut (d)'s load runs in slices of S seconds, taken in turn with the other targets
+                     of their comparison (default 2; --slice equal to --duration runs them whole)
+  --sections LIST    which sections to run, of a,b,c,d (default all)
+  --cpu-prof DIR     run each ASC child under V8's CPU profiler; profiles in DIR/<target>/ on exit`;
 
 const log = (s: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
@@ -60,6 +64,8 @@ function parseFlags() {
       quick: { type: 'boolean' },
       rounds: { type: 'string' },
       duration: { type: 'string' },
+      slice: { type: 'string' },
+      sections: { type: 'string' },
       seq: { type: 'string' },
       connections: { type: 'string' },
       delays: { type: 'string' },
@@ -69,6 +75,7 @@ function parseFlags() {
       'no-policy': { type: 'boolean' },
       'no-guardrails': { type: 'boolean' },
       out: { type: 'string' },
+      'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -78,11 +85,16 @@ function parseFlags() {
     process.exit(0);
   }
   const quick = values.quick === true;
+  const durationS = intArg(values.duration, 'duration', quick ? 3 : 10, 1, 120);
+  const sections = new Set((values.sections ?? 'a,b,c,d').split(',').map((x) => x.trim()));
+  for (const x of sections) if (!['a', 'b', 'c', 'd'].includes(x)) throw new Error(`--sections takes a list of a, b, c, d; got "${x}"`);
   const delays = (values.delays ?? '0,20').split(',').map((d) => intArg(d.trim(), 'delays', 0, 0, 5000));
   return {
     quick,
     rounds: intArg(values.rounds, 'rounds', quick ? 1 : 3, 1, 20),
-    durationS: intArg(values.duration, 'duration', quick ? 3 : 10, 1, 120),
+    durationS,
+    sliceS: intArg(values.slice, 'slice', Math.min(2, durationS), 1, durationS),
+    sections,
     seqCount: intArg(values.seq, 'seq', quick ? 100 : 500, 10, 10_000),
     connections: intArg(values.connections, 'connections', 50, 1, 1000),
     delays,
@@ -93,6 +105,7 @@ function parseFlags() {
     noPolicy: values['no-policy'] === true,
     noGuardrails: values['no-guardrails'] === true,
     outDir: path.resolve(values.out ?? path.join(HERE, 'results')),
+    cpuProfDir: values['cpu-prof'] === undefined ? undefined : path.resolve(values['cpu-prof']),
   };
 }
 type Flags = ReturnType<typeof parseFlags>;
@@ -194,7 +207,9 @@ async function startAsc(
   );
   const dataDir = path.join(tmp, `${name}-data`);
   mkdirSync(dataDir, { recursive: true });
-  const args = [...cmd.args, 'serve', '--port', '0', '--data-dir', dataDir, '--policy', policyFile];
+  // V8's sampling profiler in each ASC child, written when it exits (after the run): where a target's CPU goes.
+  const profile = flags.cpuProfDir ? ['--cpu-prof', '--cpu-prof-interval', '250', '--cpu-prof-dir', path.join(flags.cpuProfDir, name)] : [];
+  const args = [...profile, ...cmd.args, 'serve', '--port', '0', '--data-dir', dataDir, '--policy', policyFile];
   try {
     const { child, match } = await spawnServer({
       name: `ASC gateway (${name})`,
@@ -237,6 +252,14 @@ const FULL_PROFILE = {
   rateLimits: { rpm: 10_000_000, tpm: 10_000_000_000 },
   budgets: [{ window: 'day', usd: 1e9, action: 'block' }],
 };
+
+/** The (d) gateways: id, label, profile. */
+const POLICY_GATEWAYS = [
+  ['asc-empty', 'ASC, empty profile', EMPTY_PROFILE],
+  ['asc-full', 'ASC, full policy', FULL_PROFILE],
+  [AA_CONTROL_ID, 'ASC, empty profile again (A/A control)', EMPTY_PROFILE],
+] as const;
+const policyChildren = new Map<string, Child>();
 
 /** The (d) user prompt: ~1 KB of prose and code with nothing to redact or block. */
 const POLICY_PROMPT = buildPrompt(1_024, false);
@@ -387,21 +410,26 @@ function groupByKey(list: Scenario[]): Scenario[][] {
 function planLine(flags: Flags): string {
   const asc = !flags.noAsc;
   const real = asc && !flags.standIn;
-  const a = flags.delays.length * 2 * (asc ? 2 : 1);
-  const c = asc ? 3 + (flags.delays.includes(0) ? 0 : 1) : 0;
-  const policy = real && !flags.noPolicy;
+  const has = (x: string): boolean => flags.sections.has(x);
+  const a = has('a') ? flags.delays.length * 2 * (asc ? 2 : 1) : 0;
+  const c = asc && has('c') ? 3 + (flags.delays.includes(0) || !has('a') ? 0 : 1) : 0;
+  const policy = real && !flags.noPolicy && has('d');
   // (d): resent and new prompt on the empty and full profiles, plus the A/A control on new prompts.
   const d = policy ? 5 : 0;
   const n = a + c + d;
-  const loadS = n * (flags.rounds * (flags.durationS + 0.4) + flags.warmupS + 0.3);
+  const perRun = (sliceS: number): number => flags.rounds * (flags.durationS + 0.2 * Math.ceil(flags.durationS / sliceS) + 0.2);
+  const loadS = (a + c) * perRun(flags.durationS) + d * perRun(flags.sliceS) + n * (flags.warmupS + 0.3);
+  // (d)'s three gateways restart every round after the first: ~1.5 s each, then their warm-up again.
+  const restartS = policy ? (flags.rounds - 1) * (3 * 1.5 + d * (flags.warmupS + 0.3)) : 0;
   // Sequential series (target × scenario): (b) 3 scenarios × direct/floor/ASC, (c) 2 translated, (d) 2 × 2; ~1 ms each.
-  const series = 3 * (asc ? 3 : 2) + (asc ? 2 : 0) + (policy ? 4 : 0);
+  const series = (has('b') ? 3 * (asc ? 3 : 2) : 0) + (asc && has('c') ? 2 : 0) + (policy ? 4 : 0);
   const seqS = flags.rounds * series * flags.seqCount * 0.001;
   const gr = real && !flags.noGuardrails ? (flags.quick ? 1 : 3) : 0;
-  const total = loadS + seqS + gr + 6 + IDLE_SETTLE.minMs / 1000;
+  const total = loadS + restartS + seqS + gr + 6 + IDLE_SETTLE.minMs / 1000;
   return (
     `plan: ${flags.rounds} round(s); load runs: ${a} (a) + ${c} (c) + ${d} (d) = ${n} × ${flags.durationS} s per round ` +
-    `(+ ${flags.warmupS} s warm-up each), ${flags.connections} connections, delays ${flags.delays.join('/')} ms; ` +
+    `(${d ? `(d) in ${flags.sliceS} s slices, its gateways restarted each round; ` : ''}+ ${flags.warmupS} s warm-up each), ` +
+    `${flags.connections} connections, delays ${flags.delays.join('/')} ms; ` +
     `${flags.seqCount} sequential requests per target per round; guardrail cost ${gr ? (flags.quick ? 'at 40 % iterations' : 'on') : 'skipped'}; ` +
     `≈ ${(total / 60).toFixed(1)} min`
   );
@@ -481,14 +509,11 @@ async function main(): Promise<void> {
         ...(asc.detail ? { detail: asc.detail } : {}),
       });
       if (asc.note) log(`ASC not available: ${asc.detail ?? asc.note}`);
-      if (asc.child && !flags.noPolicy) {
-        for (const [id, label, extras] of [
-          ['asc-empty', 'ASC, empty profile', EMPTY_PROFILE],
-          ['asc-full', 'ASC, full policy', FULL_PROFILE],
-          [AA_CONTROL_ID, 'ASC, empty profile again (A/A control)', EMPTY_PROFILE],
-        ] as const) {
+      if (asc.child && !flags.noPolicy && flags.sections.has('d')) {
+        for (const [id, label, extras] of POLICY_GATEWAYS) {
           log(`starting ASC gateway (${id})`);
           const p = await startAsc(flags, stub.origin, localKey, tmp, id, extras);
+          if (p.child) policyChildren.set(id, p.child);
           targets.push({
             id,
             label,
@@ -507,7 +532,36 @@ async function main(): Promise<void> {
     }
     const byId = new Map(targets.map((t) => [t.id, t]));
 
-    const scenarios = buildScenarios(targets, { localKey, delays: flags.delays, policyPrompt: POLICY_PROMPT, newPolicyPrompts: NEW_POLICY_PROMPTS });
+    /**
+     * (d) compares gateways that run the same bundle, so anything that makes one process of it
+     * faster than another for its whole life (where its memory landed, which core it shares) would
+     * read as a difference between profiles: the A/A control measured two empty-profile processes
+     * 6–9 % apart in CPU per request, the same in every round of a run. Each round after the first
+     * therefore starts them afresh, each with an empty data directory, and warms them up again.
+     */
+    const restartPolicyGateways = async (): Promise<void> => {
+      for (const [id, , extras] of POLICY_GATEWAYS) {
+        const t = byId.get(id);
+        const old = policyChildren.get(id);
+        if (!t?.available || !old) continue;
+        await stopChild(old);
+        rmSync(path.join(tmp, `${id}-data`), { recursive: true, force: true });
+        const p = await startAsc(flags, stub.origin, localKey, tmp, id, extras);
+        if (!p.child) {
+          t.available = false;
+          t.note = `restart failed: ${p.note ?? ''}`;
+          log(`${t.label}: ${t.note}`);
+          continue;
+        }
+        policyChildren.set(id, p.child);
+        t.origin = p.origin;
+        t.pid = p.child.pid;
+      }
+    };
+
+    const scenarios = buildScenarios(targets, { localKey, delays: flags.delays, policyPrompt: POLICY_PROMPT, newPolicyPrompts: NEW_POLICY_PROMPTS }).filter(
+      (s) => flags.sections.has(s.section),
+    );
     // The (d) prompt must pass the full profile untouched: no finding to redact, nothing to block.
     let policyPromptCheck: string | undefined;
     if (targets.some((t) => t.kind === 'asc-policy')) {
@@ -565,6 +619,15 @@ async function main(): Promise<void> {
     }
 
     for (let round = 0; round < flags.rounds; round++) {
+      if (round > 0 && policyChildren.size > 0) {
+        log(`round ${round + 1}/${flags.rounds}: (d) gateways started afresh, warm-up`);
+        await restartPolicyGateways();
+        await setStubDelay(stub.origin, 0);
+        for (const s of scenarios.filter((x) => x.mode === 'load' && x.section === 'd' && runnable(x))) {
+          await runLoad(s, byId.get(s.target) as Target, stub.child.pid, { connections: flags.connections, durationS: flags.warmupS });
+          await sleep(200);
+        }
+      }
       log(`round ${round + 1}/${flags.rounds}: unloaded`);
       await setStubDelay(stub.origin, 0);
       for (const g of seqGroups) {
@@ -583,19 +646,33 @@ async function main(): Promise<void> {
         const list = rotate(g.filter(runnable), round);
         if (list.length === 0) continue;
         await setStubDelay(stub.origin, list[0]?.delayMs ?? 0);
-        for (const s of list) {
-          const t = byId.get(s.target) as Target;
-          const r: LoadSample = await runLoad(s, t, stub.child.pid, { connections: flags.connections, durationS: flags.durationS });
+        // (d)'s load runs are cut in slices taken in turn with the other targets of their comparison
+        // (order rotated each slice), so the machine's slower and faster spells fall on all alike.
+        // (a)-(c) keep whole runs: their peak RSS is read under sustained load.
+        const sliceS = g[0]?.section === 'd' ? flags.sliceS : flags.durationS;
+        const slices = new Map<Scenario, LoadSample[]>(list.map((s) => [s, []]));
+        const sliceCount = Math.ceil(flags.durationS / sliceS);
+        for (let k = 0; k < sliceCount; k++) {
+          for (const s of rotate(list, k)) {
+            if (!s.available) continue;
+            const durationS = Math.min(sliceS, flags.durationS - k * sliceS);
+            const r = await runLoad(s, byId.get(s.target) as Target, stub.child.pid, { connections: flags.connections, durationS });
+            slices.get(s)?.push(r);
+            if (r.requests === 0 || r.non2xx > r.requests / 2) {
+              s.available = false;
+              s.note = `failing under load (${r.non2xx} non-2xx, ${r.errors} errors)`;
+            }
+            await sleep(200);
+          }
+        }
+        for (const [s, taken] of slices) {
+          if (taken.length === 0) continue;
+          const r = mergeSlices(taken);
           loadRows.get(s.name)?.rounds.push(r);
           log(
-            `round ${round + 1} load ${gi + 1}/${loadGroups.length} ${s.key} @ ${t.id}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ` +
+            `round ${round + 1} load ${gi + 1}/${loadGroups.length} ${s.key} @ ${s.target}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99} ms, ` +
               `${r.cpuUsPerReq.toFixed(0)} µs CPU/req, peak ${r.peakRssMb.toFixed(0)} MB${r.non2xx + r.errors > 0 ? `, non-2xx ${r.non2xx}, errors ${r.errors}` : ''}`,
           );
-          if (r.requests === 0 || r.non2xx > r.requests / 2) {
-            s.available = false;
-            s.note = `failing under load (${r.non2xx} non-2xx, ${r.errors} errors)`;
-          }
-          await sleep(200);
         }
       }
     }
@@ -616,6 +693,8 @@ async function main(): Promise<void> {
         loadavgAtEnd: os.loadavg(),
         rounds: flags.rounds,
         durationS: flags.durationS,
+        policySliceS: flags.sliceS,
+        sections: [...flags.sections].sort().join(','),
         connections: flags.connections,
         seqCount: flags.seqCount,
         delays: flags.delays,

@@ -156,6 +156,41 @@ export interface LoadSample {
   loadgenCpuPct: number;
   /** Busy CPU on the machine not spent in target, stub or load generator (100 = one core). */
   otherCpuPct: number;
+  /** Seconds autocannon ran and the wall time around it: the weights `mergeSlices` needs. */
+  durationS: number;
+  wallMs: number;
+}
+
+/**
+ * One sample from the slices of a load run (`runLoad` called several times on one target, the
+ * slices of other targets in between): req/s over the slices' total time, CPU per request over
+ * their total requests, p50 weighted by requests, p99 and peak RSS the worst slice's, CPU shares
+ * weighted by wall time.
+ */
+export function mergeSlices(slices: readonly LoadSample[]): LoadSample {
+  if (slices.length === 1) return slices[0] as LoadSample;
+  const total = (f: (s: LoadSample) => number): number => slices.reduce((a, s) => a + f(s), 0);
+  const requests = total((s) => s.requests);
+  const durationS = total((s) => s.durationS);
+  const wallMs = total((s) => s.wallMs);
+  const perRequest = (f: (s: LoadSample) => number): number => (requests > 0 ? total((s) => f(s) * s.requests) / requests : NaN);
+  const perWall = (f: (s: LoadSample) => number): number => total((s) => f(s) * s.wallMs) / wallMs;
+  const worst = (f: (s: LoadSample) => number): number => Math.max(...slices.map(f).filter(Number.isFinite));
+  return {
+    rps: total((s) => s.rps * s.durationS) / durationS,
+    p50: perRequest((s) => s.p50),
+    p99: worst((s) => s.p99),
+    requests,
+    non2xx: total((s) => s.non2xx),
+    errors: total((s) => s.errors),
+    cpuUsPerReq: perRequest((s) => s.cpuUsPerReq),
+    stubCpuUsPerReq: perRequest((s) => s.stubCpuUsPerReq),
+    peakRssMb: worst((s) => s.peakRssMb),
+    loadgenCpuPct: perWall((s) => s.loadgenCpuPct),
+    otherCpuPct: perWall((s) => s.otherCpuPct),
+    durationS,
+    wallMs,
+  };
 }
 
 /** A setupRequest that gives each request, across all connections, the next body in turn. */
@@ -222,5 +257,7 @@ export async function runLoad(
       m0 !== undefined && m1 !== undefined && cpu0 !== undefined && cpu1 !== undefined && stub0 !== undefined && stub1 !== undefined
         ? Math.max(0, ((m1 - m0 - (cpu1 - cpu0) - (stub1 - stub0) - (lg.user + lg.system) / 1000) / wallMs) * 100)
         : NaN,
+    durationS: r.duration,
+    wallMs,
   };
 }

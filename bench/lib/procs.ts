@@ -97,6 +97,16 @@ export function killChild(c: Child, signal: NodeJS.Signals = 'SIGTERM'): void {
   }
 }
 
+/** SIGTERM one child, wait up to `graceMs` for it to exit, then SIGKILL it. */
+export async function stopChild(c: Child, graceMs = 3000): Promise<void> {
+  killChild(c, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline && c.exited() === undefined) await sleep(50);
+  if (c.exited() === undefined) killChild(c, 'SIGKILL');
+  while (c.exited() === undefined && Date.now() < deadline + 2000) await sleep(50);
+  children.delete(c);
+}
+
 /** SIGTERM every child, wait up to `graceMs`, then SIGKILL the rest. */
 export async function stopAll(graceMs = 3000): Promise<void> {
   const list = [...children];

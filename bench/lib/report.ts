@@ -61,6 +61,8 @@ export function medianLoad(rounds: LoadSample[]): LoadSample {
     peakRssMb: rounds.some((r) => Number.isFinite(r.peakRssMb)) ? Math.max(...rounds.map((r) => r.peakRssMb).filter(Number.isFinite)) : NaN,
     loadgenCpuPct: m('loadgenCpuPct'),
     otherCpuPct: m('otherCpuPct'),
+    durationS: sum('durationS'),
+    wallMs: sum('wallMs'),
   };
 }
 
@@ -333,7 +335,8 @@ export function renderMarkdown(rep: BenchReport): string {
   out.push('');
   out.push(
     `${String(m.cpus)} × ${String(m.cpuModel)}, Node ${String(m.node)}; ${String(m.rounds)} round(s), load ${String(m.durationS)} s × ${String(m.connections)} connections, ` +
-      `${String(m.seqCount)} sequential requests; medians over rounds (peak RSS: max). ASC: ${String(m.ascCommand)}. Wall time ${String(m.wallS)} s.`,
+      `${String(m.seqCount)} sequential requests; medians over rounds (peak RSS: max). ASC: ${String(m.ascCommand)}. Wall time ${String(m.wallS)} s.` +
+      (m.sections !== undefined && m.sections !== 'a,b,c,d' ? ` Sections run: ${String(m.sections)} (the others' checks have no data).` : ''),
   );
   out.push('');
   out.push('Shared 2-core style machine: read the ratios within this run, not the absolute numbers.');
@@ -484,6 +487,9 @@ export function renderMarkdown(rep: BenchReport): string {
         '`rateLimits` (rpm 10⁷, tpm 10¹⁰) and a `budgets` entry (1e9 USD/day, block) — all active, none reachable in a run. ' +
         `\`${AA_CONTROL_ID}\`: the empty profile again, in its own process, loaded with the new-prompt requests in the same rounds: ` +
         'its ratio to `asc-empty` (an A/A comparison) is how far two identical gateways differ in this run, the noise the (d) ratios are read against. ' +
+        `Under load each gateway's ${String(rep.meta.durationS)} s per round are taken in ${String(rep.meta.policySliceS ?? rep.meta.durationS)} s slices, ` +
+        'in turn with the other gateways of its comparison (order rotated every slice), and all three are started afresh (empty data directory, warmed up again) ' +
+        'for every round after the first: neither a slow spell of the machine nor a slow process then reads as a difference between profiles. ' +
         '**Added = full-policy p50 − empty-profile p50**: the cost of the policy pipeline itself.',
     );
     if (typeof rep.meta.policyEnforcement === 'string') {
