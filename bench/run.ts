@@ -414,8 +414,8 @@ function planLine(flags: Flags): string {
   const a = has('a') ? flags.delays.length * 2 * (asc ? 2 : 1) : 0;
   const c = asc && has('c') ? 3 + (flags.delays.includes(0) || !has('a') ? 0 : 1) : 0;
   const policy = real && !flags.noPolicy && has('d');
-  // (d): resent and new prompt on the empty and full profiles, plus the A/A control on new prompts.
-  const d = policy ? 5 : 0;
+  // (d): resent and new prompt on the empty and full profiles and the A/A control.
+  const d = policy ? 6 : 0;
   const n = a + c + d;
   const perRun = (sliceS: number): number => flags.rounds * (flags.durationS + 0.2 * Math.ceil(flags.durationS / sliceS) + 0.2);
   const loadS = (a + c) * perRun(flags.durationS) + d * perRun(flags.sliceS) + n * (flags.warmupS + 0.3);

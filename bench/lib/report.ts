@@ -485,7 +485,7 @@ export function renderMarkdown(rep: BenchReport): string {
         '`asc-empty`: guardrails pii/secrets off, no budgets, rate limits, allow-list or residency. ' +
         '`asc-full`: `models.allow` globs, `residency.regions`, guardrails (PII redact, secrets block, 3 deny patterns, maxOutputTokens 4096, maxInputTokens 100 000), ' +
         '`rateLimits` (rpm 10⁷, tpm 10¹⁰) and a `budgets` entry (1e9 USD/day, block) — all active, none reachable in a run. ' +
-        `\`${AA_CONTROL_ID}\`: the empty profile again, in its own process, loaded with the new-prompt requests in the same rounds: ` +
+        `\`${AA_CONTROL_ID}\`: the empty profile again, in its own process, given the same loads in the same rounds: ` +
         'its ratio to `asc-empty` (an A/A comparison) is how far two identical gateways differ in this run, the noise the (d) ratios are read against. ' +
         `Under load each gateway's ${String(rep.meta.durationS)} s per round are taken in ${String(rep.meta.policySliceS ?? rep.meta.durationS)} s slices, ` +
         'in turn with the other gateways of its comparison (order rotated every slice), and all three are started afresh (empty data directory, warmed up again) ' +
@@ -506,8 +506,7 @@ export function renderMarkdown(rep: BenchReport): string {
         const l = findPolicyRow(rep.load, keys.load, t.id);
         const sq = findPolicyRow(rep.seq, keys.seq, t.id);
         const base = t.id === empty?.id;
-        // The A/A control has the new-prompt load rows only.
-        if (!l && !sq && (keys === POLICY_KEYS.fresh || t.id === AA_CONTROL_ID)) continue;
+        if (!l && !sq && keys === POLICY_KEYS.fresh) continue;
         if (!l?.med && !sq?.med) {
           dRows.push([t.label, prompt, `n/a: ${firstLine(t.available ? (l?.scenario.note ?? sq?.scenario.note ?? sq?.firstFailure) : t.note)}`, '', '', '', '', '', '', '', '', '', '']);
           continue;

@@ -134,9 +134,11 @@ export interface BuildOpts {
 }
 
 /**
- * (d)'s A/A control: a second gateway with the empty profile, loaded with the new-prompt requests
- * only, in the same rounds and rotation as the other two. Its ratio to `asc-empty` is what two
- * identical gateways differ by in this run: the noise any (d) ratio has to be read against.
+ * (d)'s A/A control: a second gateway with the empty profile, given the same loads as the other
+ * two, in the same rounds and rotation (so its history matches theirs: a gateway that sat idle
+ * while the others worked measured up to 5 % slower). Its ratio to `asc-empty` is what two
+ * identical gateways differ by in this run: the noise any (d) ratio has to be read against. It has
+ * no unloaded rows.
  */
 export const AA_CONTROL_ID = 'asc-empty-2';
 
@@ -209,15 +211,12 @@ export function buildScenarios(targets: Target[], opts: BuildOpts): Scenario[] {
   const pb = policyBody(opts.policyPrompt ?? 'hello');
   const fresh = opts.newPolicyPrompts?.map((p) => policyBody(p));
   for (const t of policyTargets) {
-    if (t.id === AA_CONTROL_ID) {
-      if (fresh && fresh.length > 0) out.push(make(t, 'd', 'load', POLICY_KEYS.fresh.load, 'openai', 'openai', false, 0, opts.localKey, fresh[0], fresh));
-      continue;
-    }
+    const unloaded = t.id !== AA_CONTROL_ID;
     out.push(make(t, 'd', 'load', POLICY_KEYS.resent.load, 'openai', 'openai', false, 0, opts.localKey, pb));
-    out.push(make(t, 'd', 'seq', POLICY_KEYS.resent.seq, 'openai', 'openai', false, 0, opts.localKey, pb));
+    if (unloaded) out.push(make(t, 'd', 'seq', POLICY_KEYS.resent.seq, 'openai', 'openai', false, 0, opts.localKey, pb));
     if (fresh && fresh.length > 0) {
       out.push(make(t, 'd', 'load', POLICY_KEYS.fresh.load, 'openai', 'openai', false, 0, opts.localKey, fresh[0], fresh));
-      out.push(make(t, 'd', 'seq', POLICY_KEYS.fresh.seq, 'openai', 'openai', false, 0, opts.localKey, fresh[0], fresh));
+      if (unloaded) out.push(make(t, 'd', 'seq', POLICY_KEYS.fresh.seq, 'openai', 'openai', false, 0, opts.localKey, fresh[0], fresh));
     }
   }
   return out;
