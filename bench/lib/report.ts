@@ -134,6 +134,17 @@ function perRound(a: LoadRow | undefined, b: LoadRow | undefined, field: 'rps' |
   return `; per round ${a.rounds.map((r, i) => f(ratio(r[field], b.rounds[i]?.[field]))).join('/')}`;
 }
 
+/**
+ * The median over rounds of the paired ratio a/b of a load field, what the (d) checks read. (d)'s
+ * gateways are loaded in turn within a round and started afresh each round, so a round's ratio
+ * compares like with like, while the level moves between rounds (the machine, the new processes):
+ * a ratio of the two medians can pick one gateway's fast round and the other's slow one.
+ */
+function pairedMedian(a: LoadRow | undefined, b: LoadRow | undefined, field: 'rps' | 'cpuUsPerReq'): number {
+  if (!a || !b || a.rounds.length === 0 || a.rounds.length !== b.rounds.length) return NaN;
+  return median(a.rounds.map((r, i) => ratio(r[field], b.rounds[i]?.[field])));
+}
+
 /** Section (a) thresholds (issue 1): ASC against the floor under load. */
 export const FLOOR_RPS_MIN_RATIO = 0.85;
 export const FLOOR_CPU_MAX_RATIO = 1.25;
@@ -273,18 +284,19 @@ export function computeChecks(rep: BenchReport): Check[] {
       const le = findPolicyRow(rep.load, keys.load, empty.id);
       const lf = findPolicyRow(rep.load, keys.load, full.id);
       if (!le && !lf && keys === POLICY_KEYS.fresh) continue;
-      const rr = ratio(lf?.med?.rps, le?.med?.rps);
+      const rr = pairedMedian(lf, le, 'rps');
       const control = findPolicyRow(rep.load, keys.load, AA_CONTROL_ID);
-      const aa = ratio(control?.med?.rps, le?.med?.rps);
+      const aa = pairedMedian(control, le, 'rps');
       const aaNote = Number.isFinite(aa)
-        ? `; A/A control, a second empty-profile gateway: ${f(aa)}×${perRound(control, le, 'rps')}, CPU/req ${f(ratio(control?.med?.cpuUsPerReq, le?.med?.cpuUsPerReq))}×`
+        ? `; A/A control, a second empty-profile gateway: ${f(aa)}×${perRound(control, le, 'rps')}, CPU/req ${f(pairedMedian(control, le, 'cpuUsPerReq'))}×`
         : '';
       const other = Math.max(le?.med?.otherCpuPct ?? 0, lf?.med?.otherCpuPct ?? 0);
       const noisy = other > NOISY_OTHER_CPU_PCT ? { note: `noisy: other CPU ${other.toFixed(0)} %` } : {};
       checks.push({
         name: `(d) full policy req/s vs empty profile (openai json 0 ms, ${prompt})`,
         value: Number.isFinite(rr)
-          ? `${fChecked(rr, POLICY_RPS_MIN_RATIO)}× (${f(lf?.med?.rps, 0)} vs ${f(le?.med?.rps, 0)}${perRound(lf, le, 'rps')}; CPU/req ${f(ratio(lf?.med?.cpuUsPerReq, le?.med?.cpuUsPerReq))}×${aaNote})`
+          ? `${fChecked(rr, POLICY_RPS_MIN_RATIO)}× (median of the per-round ratios${perRound(lf, le, 'rps').replace(/^; per round/, ':')}; ` +
+            `medians ${f(lf?.med?.rps, 0)} vs ${f(le?.med?.rps, 0)} = ${f(ratio(lf?.med?.rps, le?.med?.rps))}×; CPU/req ${f(pairedMedian(lf, le, 'cpuUsPerReq'))}×${aaNote})`
           : 'n/a',
         threshold: `≥ ${POLICY_RPS_MIN_RATIO}×`,
         pass: Number.isFinite(rr) ? rr >= POLICY_RPS_MIN_RATIO : undefined,
@@ -515,11 +527,11 @@ export function renderMarkdown(rep: BenchReport): string {
           t.label,
           prompt,
           f(l?.med?.rps, 0),
-          base ? '' : `${f(ratio(l?.med?.rps, le?.med?.rps))}×`,
+          base ? '' : `${f(pairedMedian(l, le, 'rps'))}×`,
           f(l?.med?.p50, 0),
           f(l?.med?.p99, 0),
           f(l?.med?.cpuUsPerReq, 0),
-          base ? '' : `${f(ratio(l?.med?.cpuUsPerReq, le?.med?.cpuUsPerReq))}×`,
+          base ? '' : `${f(pairedMedian(l, le, 'cpuUsPerReq'))}×`,
           f(sq?.med?.p50, 3),
           f(sq?.med?.p99, 3),
           base || !sq ? '' : f((sq?.med?.p50 ?? NaN) - (se?.med?.p50 ?? NaN), 3),
@@ -566,7 +578,8 @@ export function renderMarkdown(rep: BenchReport): string {
   out.push('');
   out.push(
     'Notes: CPU µs/req = (utime+stime of the target process over the run, /proc/<pid>/stat) ÷ completed requests. ' +
-      'Ratios in the checks = ratio of the per-target medians over rounds; "per round" = the paired ratio of each round (both measured back to back, order rotated). ' +
+      'Ratios in the (a)–(c) checks = ratio of the per-target medians over rounds; in (d) (checks and "vs empty" columns) = the median of the per-round ratios. ' +
+      '"per round" = the paired ratio of each round (both measured in the same round, order rotated). ' +
       'Added latency/TTFB in (b) = target minus direct-to-stub, same connection type, interleaved; in (c) = translated minus the same-upstream passthrough through the same ASC; in (d) = full-policy minus empty-profile ASC. TTFT = first content delta. ' +
       'Under-load latencies come from autocannon (1 ms resolution). "stub µs/req" and "loadgen CPU %" show whether the stub or the load generator was the bottleneck; "other CPU %" is machine-wide busy CPU (/proc/stat, 100 % = one core) not spent in the target, the stub or the load generator — other work on the box; rows with a high value are noisy.',
   );
