@@ -128,10 +128,16 @@ export const TRANSLATED_PAIRS: ReadonlyArray<readonly [string, string, string, s
   ['Anthropic client → OpenAI upstream', 'anthropic→openai stream', 'anthropic→openai stream 0ms', 'OpenAI → OpenAI passthrough', 'openai stream', 'openai stream 0ms'],
 ];
 
-/** Per-round ratios a/b of a load field (rounds are paired: same round, back to back), e.g. "0.96/0.66/0.83". */
-function perRound(a: LoadRow | undefined, b: LoadRow | undefined, field: 'rps' | 'cpuUsPerReq'): string {
-  if (!a || !b || a.rounds.length < 2 || a.rounds.length !== b.rounds.length) return '';
-  return `; per round ${a.rounds.map((r, i) => f(ratio(r[field], b.rounds[i]?.[field]))).join('/')}`;
+/** The ratio a/b of a load field in each round (rounds are paired: the same round, order rotated); undefined unless both have every round. */
+function roundRatios(a: LoadRow | undefined, b: LoadRow | undefined, field: 'rps' | 'cpuUsPerReq'): number[] | undefined {
+  if (!a || !b || a.rounds.length === 0 || a.rounds.length !== b.rounds.length) return undefined;
+  return a.rounds.map((r, i) => ratio(r[field], b.rounds[i]?.[field]));
+}
+
+/** Per-round ratios a/b after `lead`, e.g. "; per round 0.96/0.66/0.83"; empty for fewer than two rounds. */
+function perRound(a: LoadRow | undefined, b: LoadRow | undefined, field: 'rps' | 'cpuUsPerReq', lead = '; per round '): string {
+  const xs = roundRatios(a, b, field);
+  return xs && xs.length >= 2 ? `${lead}${xs.map((x) => f(x)).join('/')}` : '';
 }
 
 /**
@@ -141,8 +147,8 @@ function perRound(a: LoadRow | undefined, b: LoadRow | undefined, field: 'rps' |
  * a ratio of the two medians can pick one gateway's fast round and the other's slow one.
  */
 function pairedMedian(a: LoadRow | undefined, b: LoadRow | undefined, field: 'rps' | 'cpuUsPerReq'): number {
-  if (!a || !b || a.rounds.length === 0 || a.rounds.length !== b.rounds.length) return NaN;
-  return median(a.rounds.map((r, i) => ratio(r[field], b.rounds[i]?.[field])));
+  const xs = roundRatios(a, b, field);
+  return xs ? median(xs) : NaN;
 }
 
 /** Section (a) thresholds (issue 1): ASC against the floor under load. */
@@ -295,7 +301,7 @@ export function computeChecks(rep: BenchReport): Check[] {
       checks.push({
         name: `(d) full policy req/s vs empty profile (openai json 0 ms, ${prompt})`,
         value: Number.isFinite(rr)
-          ? `${fChecked(rr, POLICY_RPS_MIN_RATIO)}× (median of the per-round ratios${perRound(lf, le, 'rps').replace(/^; per round/, ':')}; ` +
+          ? `${fChecked(rr, POLICY_RPS_MIN_RATIO)}× (median of the per-round ratios${perRound(lf, le, 'rps', ': ')}; ` +
             `medians ${f(lf?.med?.rps, 0)} vs ${f(le?.med?.rps, 0)} = ${f(ratio(lf?.med?.rps, le?.med?.rps))}×; CPU/req ${f(pairedMedian(lf, le, 'cpuUsPerReq'))}×${aaNote})`
           : 'n/a',
         threshold: `≥ ${POLICY_RPS_MIN_RATIO}×`,
